@@ -1,0 +1,72 @@
+// nnrewrite::model — the default graph: a Boost adjacency_list with stable vertex
+// descriptors (listS), in- and out-edges (bidirectionalS) and a vector out-edge list,
+// so repeated operands (Mul(x, x)) are two edges.
+//
+// A vertex is an operation, a graph input, a graph output or a constant; an edge is
+// one use of one value and carries (out_port, in_port).
+#pragma once
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nnrewrite/ir/attribute.hpp"
+#include "nnrewrite/ir/tensor.hpp"
+#include "nnrewrite/ir/value_info.hpp"
+
+namespace nnrewrite {
+
+enum class node_kind : std::uint8_t { op, input, output, constant };
+
+inline constexpr std::string_view to_string(node_kind k) {
+  constexpr std::string_view names[] = {"op", "input", "output", "constant"};
+  return names[static_cast<int>(k)];
+}
+
+// Vertex bundle of the default graph. Any Boost graph whose bundles are `node` and
+// `port_edge` gets ir_traits for free.
+struct node {
+  node_kind kind = node_kind::op;
+  std::string name;     // node name (ops); graph output name (outputs)
+  std::string op_type;  // ops only
+  std::string domain;   // "" is the default ONNX domain
+  attribute_map attributes;
+  std::vector<value_info> outputs;  // one per produced value (inputs, constants: exactly one)
+  tensor value;                     // constants only
+  std::string doc_string;
+};
+
+struct port_edge {
+  int out_port = 0;  // which value of the source
+  int in_port = 0;   // which operand of the target
+};
+
+// Model-level facts that are not part of the graph but must survive a round trip.
+struct model_info {
+  std::string graph_name;
+  std::string doc_string;
+  std::string producer_name;
+  std::string producer_version;
+  std::string domain;
+  std::int64_t ir_version = 0;
+  std::int64_t model_version = 0;
+  std::vector<std::pair<std::string, std::int64_t>> opsets;      // (domain, version)
+  std::vector<std::pair<std::string, std::string>> metadata;     // metadata_props
+  friend bool operator==(const model_info&, const model_info&) = default;
+};
+
+using model_graph =
+    boost::adjacency_list<boost::vecS, boost::listS, boost::bidirectionalS, node, port_edge>;
+
+// The default graph. It *is* a Boost graph (free functions and graph_traits apply
+// through the base class) that also carries model_info.
+class model : public model_graph {
+ public:
+  using model_graph::model_graph;
+  model_info info;
+};
+
+}  // namespace nnrewrite

@@ -1,0 +1,409 @@
+// tensor: an N-d array in row-major (C) order, backed by an Eigen array.
+//
+// The element type says what the data *is* (ONNX's view: float32, int8, bool, ...);
+// the storage is one of three Eigen arrays (float, double, int64) wide enough for it,
+// so kernels are written three times at most and every ONNX type round-trips.
+// Elementwise binary operations broadcast like numpy.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "nnrewrite/error.hpp"
+
+namespace nnrewrite {
+
+enum class element_type : std::uint8_t {
+  float32, float64, float16, bfloat16,
+  int8, int16, int32, int64, uint8, uint16, uint32, uint64, boolean
+};
+
+inline constexpr std::string_view to_string(element_type t) {
+  constexpr std::string_view names[] = {"float32", "float64", "float16", "bfloat16", "int8",
+                                        "int16",   "int32",   "int64",   "uint8",    "uint16",
+                                        "uint32",  "uint64",  "bool"};
+  return names[static_cast<int>(t)];
+}
+
+inline std::optional<element_type> parse_element_type(std::string_view s) {
+  for (int i = 0; i <= static_cast<int>(element_type::boolean); ++i)
+    if (to_string(static_cast<element_type>(i)) == s) return static_cast<element_type>(i);
+  return std::nullopt;
+}
+
+inline constexpr bool is_floating(element_type t) {
+  return t == element_type::float32 || t == element_type::float64 || t == element_type::float16 ||
+         t == element_type::bfloat16;
+}
+
+using shape_t = std::vector<std::int64_t>;
+
+inline std::int64_t num_elements(const shape_t& s) {
+  return std::accumulate(s.begin(), s.end(), std::int64_t{1}, std::multiplies<>{});
+}
+
+inline std::string to_string(const shape_t& s) {
+  std::string r = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+// numpy broadcasting of two shapes; throws shape_error when they do not broadcast.
+inline shape_t broadcast_shapes(const shape_t& a, const shape_t& b) {
+  shape_t r(std::max(a.size(), b.size()));
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    std::int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+    std::int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1)
+      throw shape_error("shapes " + to_string(a) + " and " + to_string(b) + " do not broadcast");
+    r[r.size() - 1 - i] = da == 1 ? db : da;
+  }
+  return r;
+}
+
+// Row-major strides of a shape.
+inline shape_t strides_of(const shape_t& s) {
+  shape_t st(s.size(), 1);
+  for (std::size_t i = s.size(); i-- > 1;) st[i - 1] = st[i] * s[i];
+  return st;
+}
+
+class tensor {
+ public:
+  using f32_array = Eigen::Array<float, Eigen::Dynamic, 1>;
+  using f64_array = Eigen::Array<double, Eigen::Dynamic, 1>;
+  using i64_array = Eigen::Array<std::int64_t, Eigen::Dynamic, 1>;
+  using storage = std::variant<f32_array, f64_array, i64_array>;
+
+  // An empty float32 tensor of shape [0].
+  tensor() : tensor(element_type::float32, shape_t{0}) {}
+
+  // Zero-filled tensor of the given type and shape.
+  tensor(element_type t, shape_t shape) : type_(t), shape_(std::move(shape)) {
+    for (auto d : shape_)
+      if (d < 0) throw shape_error("tensor shape " + to_string(shape_) + " has a negative dimension");
+    data_ = make_storage(t, num_elements(shape_));
+  }
+
+  // A tensor from values (converted to the element type's storage).
+  template <class T>
+  tensor(element_type t, shape_t shape, std::span<const T> values) : tensor(t, std::move(shape)) {
+    if (static_cast<std::int64_t>(values.size()) != size())
+      throw shape_error("tensor of shape " + to_string(shape_) + " needs " + std::to_string(size()) +
+                        " values, got " + std::to_string(values.size()));
+    std::visit([&](auto& a) { for (Eigen::Index i = 0; i < a.size(); ++i) a[i] = convert<typename std::decay_t<decltype(a)>::Scalar>(values[i]); }, data_);
+  }
+  template <class T>
+  tensor(element_type t, shape_t shape, std::initializer_list<T> values)
+      : tensor(t, std::move(shape), std::span<const T>(values.begin(), values.size())) {}
+  template <class T>
+  tensor(element_type t, shape_t shape, const std::vector<T>& values)
+      : tensor(t, std::move(shape), std::span<const T>(values)) {}
+
+  static tensor scalar(double v, element_type t = element_type::float32) {
+    tensor r(t, shape_t{});
+    r.set(0, v);
+    return r;
+  }
+
+  element_type type() const { return type_; }
+  const shape_t& shape() const { return shape_; }
+  std::size_t rank() const { return shape_.size(); }
+  std::int64_t size() const { return std::visit([](const auto& a) { return std::int64_t(a.size()); }, data_); }
+  const storage& data() const { return data_; }
+  storage& data() { return data_; }
+
+  // Typed access; T must be the storage scalar (float, double or std::int64_t).
+  template <class T>
+  std::span<const T> values() const { return std::span<const T>(array<T>().data(), std::size_t(size())); }
+  template <class T>
+  std::span<T> values() { return std::span<T>(array<T>().data(), std::size_t(size())); }
+  template <class T>
+  const Eigen::Array<T, Eigen::Dynamic, 1>& array() const { return checked<T>(); }
+  template <class T>
+  Eigen::Array<T, Eigen::Dynamic, 1>& array() { return const_cast<Eigen::Array<T, Eigen::Dynamic, 1>&>(checked<T>()); }
+
+  double get(std::int64_t i) const { return std::visit([&](const auto& a) { return double(a[i]); }, data_); }
+  std::int64_t get_int(std::int64_t i) const {
+    return std::visit([&](const auto& a) { return static_cast<std::int64_t>(a[i]); }, data_);
+  }
+  void set(std::int64_t i, double v) {
+    std::visit([&](auto& a) { a[i] = convert<typename std::decay_t<decltype(a)>::Scalar>(v); }, data_);
+  }
+  std::vector<double> to_doubles() const {
+    std::vector<double> r(static_cast<std::size_t>(size()));
+    for (std::int64_t i = 0; i < size(); ++i) r[std::size_t(i)] = get(i);
+    return r;
+  }
+  std::vector<std::int64_t> to_ints() const {
+    std::vector<std::int64_t> r(static_cast<std::size_t>(size()));
+    for (std::int64_t i = 0; i < size(); ++i) r[std::size_t(i)] = get_int(i);
+    return r;
+  }
+
+  // Exactly one element (any rank, including 0-d).
+  bool is_scalar() const { return size() == 1; }
+  // Every dimension other than `axis` (negative counts from the end) is 1.
+  // A one-element tensor is channelwise for every axis.
+  bool is_channelwise(std::int64_t axis) const {
+    if (is_scalar()) return true;
+    auto r = std::int64_t(rank());
+    if (axis < 0) axis += r;
+    if (axis < 0 || axis >= r) return false;
+    for (std::int64_t i = 0; i < r; ++i)
+      if (i != axis && shape_[std::size_t(i)] != 1) return false;
+    return true;
+  }
+  bool all_of(auto pred) const {
+    return std::visit([&](const auto& a) { return std::all_of(a.data(), a.data() + a.size(), pred); }, data_);
+  }
+  bool has_non_finite() const {
+    return !all_of([](auto v) { return std::isfinite(double(v)); });
+  }
+
+  // Same data, new shape. One dimension may be -1 (inferred).
+  tensor reshape(shape_t new_shape) const {
+    std::int64_t known = 1, infer = -1;
+    for (std::size_t i = 0; i < new_shape.size(); ++i) {
+      if (new_shape[i] == -1) {
+        if (infer >= 0) throw shape_error("reshape to " + to_string(new_shape) + ": more than one -1");
+        infer = std::int64_t(i);
+      } else if (new_shape[i] < 0) {
+        throw shape_error("reshape to " + to_string(new_shape) + ": negative dimension");
+      } else {
+        known *= new_shape[i];
+      }
+    }
+    if (infer >= 0 && known != 0 && size() % known == 0) new_shape[std::size_t(infer)] = size() / known;
+    if (num_elements(new_shape) != size() || (infer >= 0 && new_shape[std::size_t(infer)] < 0))
+      throw shape_error("cannot reshape " + to_string(shape_) + " (" + std::to_string(size()) +
+                        " elements) to " + to_string(new_shape));
+    tensor r = *this;
+    r.shape_ = std::move(new_shape);
+    return r;
+  }
+
+  // numpy.transpose; an empty perm reverses the axes.
+  tensor transpose(std::vector<std::int64_t> perm = {}) const {
+    const std::size_t r = rank();
+    if (perm.empty())
+      for (std::size_t i = r; i-- > 0;) perm.push_back(std::int64_t(i));
+    std::vector<bool> seen(r, false);
+    bool ok = perm.size() == r;
+    for (auto p : perm) {
+      if (!ok || p < 0 || std::size_t(p) >= r || seen[std::size_t(p)]) { ok = false; break; }
+      seen[std::size_t(p)] = true;
+    }
+    if (!ok) throw shape_error("transpose of a rank-" + std::to_string(r) + " tensor: invalid permutation");
+    shape_t out_shape(r);
+    for (std::size_t i = 0; i < r; ++i) out_shape[i] = shape_[std::size_t(perm[i])];
+    tensor out(type_, out_shape);
+    const shape_t in_strides = strides_of(shape_);
+    shape_t src_stride(r);
+    for (std::size_t i = 0; i < r; ++i) src_stride[i] = in_strides[std::size_t(perm[i])];
+    std::visit([&](auto& dst) {
+      const auto& src = std::get<std::decay_t<decltype(dst)>>(data_);
+      for_each_index(out_shape, strides_of(out_shape), src_stride, [&](std::int64_t o, std::int64_t s) { dst[o] = src[s]; });
+    }, out.data_);
+    return out;
+  }
+
+  // Same values in another element type (float -> integer truncates toward zero, like a C cast).
+  tensor cast(element_type t) const {
+    tensor r(t, shape_);
+    std::visit([&](auto& dst) {
+      using D = typename std::decay_t<decltype(dst)>::Scalar;
+      std::visit([&](const auto& src) {
+        for (Eigen::Index i = 0; i < src.size(); ++i) dst[i] = convert<D>(src[i]);
+      }, data_);
+    }, r.data_);
+    return r;
+  }
+
+  enum class reduction { sum, mean, min, max };
+  // Reduce over `axes` (all axes when empty; negative axes count from the end).
+  tensor reduce(reduction op, std::vector<std::int64_t> axes = {}, bool keepdims = false) const {
+    const auto r = std::int64_t(rank());
+    std::vector<bool> reduced(std::size_t(r), axes.empty());
+    for (auto a : axes) {
+      if (a < -r || a >= r) throw shape_error("reduce: axis " + std::to_string(a) + " out of range for rank " + std::to_string(r));
+      reduced[std::size_t(a < 0 ? a + r : a)] = true;
+    }
+    shape_t kept(static_cast<std::size_t>(r)), out_shape;
+    for (std::int64_t i = 0; i < r; ++i) {
+      kept[std::size_t(i)] = reduced[std::size_t(i)] ? 1 : shape_[std::size_t(i)];
+      if (!reduced[std::size_t(i)] || keepdims) out_shape.push_back(kept[std::size_t(i)]);
+    }
+    // Stride of each input axis in the output (0 on reduced axes).
+    shape_t out_strides = strides_of(kept);
+    for (std::int64_t i = 0; i < r; ++i)
+      if (reduced[std::size_t(i)]) out_strides[std::size_t(i)] = 0;
+    tensor out(type_, out_shape);
+    std::visit([&](auto& dst) {
+      using T = typename std::decay_t<decltype(dst)>::Scalar;
+      const auto& src = std::get<std::decay_t<decltype(dst)>>(data_);
+      std::vector<double> acc(std::size_t(dst.size()), op == reduction::min ? INFINITY : op == reduction::max ? -INFINITY : 0.0);
+      for_each_index(shape_, strides_of(shape_), out_strides, [&](std::int64_t i, std::int64_t o) {
+        double v = double(src[i]);
+        double& a = acc[std::size_t(o)];
+        a = op == reduction::min ? std::min(a, v) : op == reduction::max ? std::max(a, v) : a + v;
+      });
+      const double count = dst.size() ? double(size()) / double(dst.size()) : 1.0;
+      for (Eigen::Index o = 0; o < dst.size(); ++o)
+        dst[o] = convert<T>(op == reduction::mean ? acc[std::size_t(o)] / count : acc[std::size_t(o)]);
+    }, out.data_);
+    return out;
+  }
+
+  // Applies f to every element (f gets and returns the storage scalar or double).
+  template <class F>
+  tensor map(F f) const {
+    tensor r = *this;
+    std::visit([&](auto& a) {
+      using T = typename std::decay_t<decltype(a)>::Scalar;
+      for (Eigen::Index i = 0; i < a.size(); ++i) a[i] = convert<T>(f(a[i]));
+    }, r.data_);
+    return r;
+  }
+
+  // Elementwise binary op with numpy broadcasting. Both operands are brought to
+  // `out_type`'s storage first; f is called with two storage scalars.
+  template <class F>
+  static tensor broadcast(const tensor& a, const tensor& b, element_type out_type, F f) {
+    shape_t out_shape = broadcast_shapes(a.shape_, b.shape_);
+    tensor ca = a.type_ == out_type ? a : a.cast(out_type);
+    tensor cb = b.type_ == out_type ? b : b.cast(out_type);
+    tensor out(out_type, out_shape);
+    std::visit([&](auto& dst) {
+      using A = std::decay_t<decltype(dst)>;
+      using T = typename A::Scalar;
+      const A& x = std::get<A>(ca.data_);
+      const A& y = std::get<A>(cb.data_);
+      if (ca.shape_ == out_shape && cb.shape_ == out_shape) {
+        for (Eigen::Index i = 0; i < dst.size(); ++i) dst[i] = convert<T>(f(x[i], y[i]));
+        return;
+      }
+      const shape_t sx = broadcast_strides(ca.shape_, out_shape), sy = broadcast_strides(cb.shape_, out_shape);
+      std::int64_t o = 0;
+      for_each_index(out_shape, sx, sy, [&](std::int64_t i, std::int64_t j) { dst[o++] = convert<T>(f(x[i], y[j])); });
+    }, out.data_);
+    return out;
+  }
+
+  friend tensor operator+(const tensor& a, const tensor& b) { return broadcast(a, b, promote(a.type_, b.type_), std::plus<>{}); }
+  friend tensor operator-(const tensor& a, const tensor& b) { return broadcast(a, b, promote(a.type_, b.type_), std::minus<>{}); }
+  friend tensor operator*(const tensor& a, const tensor& b) { return broadcast(a, b, promote(a.type_, b.type_), std::multiplies<>{}); }
+  // Integer division truncates toward zero (as ONNX Div does); x/0 for integers throws.
+  friend tensor operator/(const tensor& a, const tensor& b) {
+    return broadcast(a, b, promote(a.type_, b.type_), [](auto x, auto y) {
+      if constexpr (std::is_integral_v<decltype(x)>) {
+        if (y == 0) throw error("integer division by zero");
+      }
+      return x / y;
+    });
+  }
+
+  // The element type both operands convert to: the wider float, else int64.
+  static element_type promote(element_type a, element_type b) {
+    if (a == b) return a;
+    if (a == element_type::float64 || b == element_type::float64) return element_type::float64;
+    if (is_floating(a) || is_floating(b)) return element_type::float32;
+    return element_type::int64;
+  }
+
+  // Exact equality of type, shape and every element (NaN equals NaN, so a
+  // printed-and-parsed tensor compares equal to its original).
+  friend bool operator==(const tensor& a, const tensor& b) {
+    if (a.type_ != b.type_ || a.shape_ != b.shape_) return false;
+    return std::visit([&](const auto& x) {
+      const auto& y = std::get<std::decay_t<decltype(x)>>(b.data_);
+      for (Eigen::Index i = 0; i < x.size(); ++i) {
+        if constexpr (std::is_floating_point_v<typename std::decay_t<decltype(x)>::Scalar>) {
+          if (std::isnan(x[i]) && std::isnan(y[i])) continue;
+        }
+        if (x[i] != y[i]) return false;
+      }
+      return true;
+    }, a.data_);
+  }
+
+  // Walks every index of `shape` in row-major order, calling f(o1, o2) with the
+  // offsets sum(index[d] * s1[d]) and sum(index[d] * s2[d]). With s1 = strides_of(shape)
+  // o1 is the flat index.
+  template <class F>
+  static void for_each_index(const shape_t& shape, const shape_t& s1, const shape_t& s2, F f) {
+    const std::size_t r = shape.size();
+    const std::int64_t n = num_elements(shape);
+    if (n == 0) return;
+    std::vector<std::int64_t> idx(r, 0);
+    std::int64_t o1 = 0, o2 = 0;
+    for (std::int64_t k = 0; k < n; ++k) {
+      f(o1, o2);
+      for (std::size_t d = r; d-- > 0;) {
+        if (++idx[d] < shape[d]) {
+          o1 += s1[d];
+          o2 += s2[d];
+          break;
+        }
+        o1 -= s1[d] * (shape[d] - 1);
+        o2 -= s2[d] * (shape[d] - 1);
+        idx[d] = 0;
+      }
+    }
+  }
+
+  // Strides that read a tensor of shape `from` as if broadcast to `to`.
+  static shape_t broadcast_strides(const shape_t& from, const shape_t& to) {
+    shape_t st(to.size(), 0);
+    const shape_t own = strides_of(from);
+    const std::size_t off = to.size() - from.size();
+    for (std::size_t i = 0; i < from.size(); ++i) st[off + i] = from[i] == 1 ? 0 : own[i];
+    return st;
+  }
+
+  template <class D, class S>
+  static D convert(S v) {
+    if constexpr (std::is_integral_v<D> && std::is_floating_point_v<S>) {
+      if (!std::isfinite(v)) return 0;
+      return static_cast<D>(std::trunc(v));
+    } else {
+      return static_cast<D>(v);
+    }
+  }
+
+ private:
+  static storage make_storage(element_type t, std::int64_t n) {
+    switch (t) {
+      case element_type::float32:
+      case element_type::float16:
+      case element_type::bfloat16: return f32_array(f32_array::Zero(n));
+      case element_type::float64: return f64_array(f64_array::Zero(n));
+      default: return i64_array(i64_array::Zero(n));
+    }
+  }
+
+  template <class T>
+  const Eigen::Array<T, Eigen::Dynamic, 1>& checked() const {
+    if (auto* p = std::get_if<Eigen::Array<T, Eigen::Dynamic, 1>>(&data_)) return *p;
+    throw type_error("tensor of type " + std::string(to_string(type_)) + " accessed with the wrong storage scalar");
+  }
+
+  element_type type_;
+  shape_t shape_;
+  storage data_;
+};
+
+}  // namespace nnrewrite

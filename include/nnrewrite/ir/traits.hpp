@@ -1,0 +1,216 @@
+// ir_traits<G>: how nnrewrite asks op-level questions of a graph type G.
+//
+// Customization points (all static member functions; `v` a vertex, `e` an edge):
+//
+//   node queries      kind(g, v) -> node_kind           op / input / output / constant
+//                     name(g, v) -> string-like         node name; a graph output's name
+//                     op_type(g, v), domain(g, v)       ("" is ONNX's default domain)
+//                     attributes(g, v) -> attribute_map (by value or const&)
+//                     constant_value(g, v) -> const tensor*   nullptr unless a constant
+//                     num_outputs(g, v) -> int
+//   value queries     value(g, v, port) -> value_info   name, element type, shape,
+//                                                       QONNX data type, layout
+//   edge queries      ports(g, e) -> port_pair          (out_port, in_port)
+//   graph queries     graph_inputs(g), graph_outputs(g) -> vector<vertex>, in graph order
+//   node updates      set_name(g, v, s), set_attribute(g, v, name, attribute),
+//                     erase_attribute(g, v, name) -> bool,
+//                     set_constant_value(g, v, tensor), set_value(g, v, port, value_info)
+//   construction      add_op(g, op_type, domain, name, attribute_map, vector<value_info>) -> vertex
+//                     add_constant(g, value_info, tensor) -> vertex
+//                     add_input(g, value_info) -> vertex, add_output(g, name) -> vertex
+//                     connect(g, src, out_port, dst, in_port)
+//                     replace_uses(g, from, from_port, to, to_port)
+//                     erase_node(g, v)
+//
+// The primary template inherits default_ir_traits<G>, which implements all of them
+// for any Boost graph whose bundles are nnrewrite::node and nnrewrite::port_edge
+// (nnrewrite::model among them). For another graph, specialize ir_traits<G>; a
+// specialization may inherit default_ir_traits<G> and override what differs (the
+// Eigen NumTraits pattern): graph_inputs, graph_outputs and replace_uses have
+// defaults written only in terms of the other points and the Boost functions.
+#pragma once
+
+#include <algorithm>
+#include <concepts>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nnrewrite/error.hpp"
+#include "nnrewrite/ir/attribute.hpp"
+#include "nnrewrite/ir/concepts.hpp"
+#include "nnrewrite/ir/model.hpp"
+#include "nnrewrite/ir/value_info.hpp"
+
+namespace nnrewrite {
+
+struct port_pair {
+  int out_port = 0;
+  int in_port = 0;
+  friend bool operator==(const port_pair&, const port_pair&) = default;
+};
+
+template <class G>
+struct ir_traits;
+
+template <class G>
+struct default_ir_traits {
+  using vertex = vertex_t<G>;
+  using edge = edge_t<G>;
+
+  // ---- node queries
+  static node_kind kind(const G& g, vertex v) { return g[v].kind; }
+  static std::string_view name(const G& g, vertex v) { return g[v].name; }
+  static std::string_view op_type(const G& g, vertex v) { return g[v].op_type; }
+  static std::string_view domain(const G& g, vertex v) { return g[v].domain; }
+  static const attribute_map& attributes(const G& g, vertex v) { return g[v].attributes; }
+  static const tensor* constant_value(const G& g, vertex v) {
+    return g[v].kind == node_kind::constant ? &g[v].value : nullptr;
+  }
+  static int num_outputs(const G& g, vertex v) { return static_cast<int>(g[v].outputs.size()); }
+
+  // ---- value queries
+  static const value_info& value(const G& g, vertex v, int port) {
+    const auto& outs = g[v].outputs;
+    if (port < 0 || static_cast<std::size_t>(port) >= outs.size())
+      throw graph_error(g[v].name, "has no output " + std::to_string(port));
+    return outs[static_cast<std::size_t>(port)];
+  }
+
+  // ---- edge queries
+  static port_pair ports(const G& g, edge e) { return {g[e].out_port, g[e].in_port}; }
+
+  // ---- graph queries (iteration order of the vertex list)
+  static std::vector<vertex> graph_inputs(const G& g) { return of_kind(g, node_kind::input); }
+  static std::vector<vertex> graph_outputs(const G& g) { return of_kind(g, node_kind::output); }
+
+  // ---- node updates
+  static void set_name(G& g, vertex v, std::string s) { g[v].name = std::move(s); }
+  static void set_attribute(G& g, vertex v, std::string name, attribute a) {
+    g[v].attributes.insert_or_assign(std::move(name), std::move(a));
+  }
+  static bool erase_attribute(G& g, vertex v, std::string_view name) {
+    auto it = g[v].attributes.find(name);
+    if (it == g[v].attributes.end()) return false;
+    g[v].attributes.erase(it);
+    return true;
+  }
+  static void set_constant_value(G& g, vertex v, tensor t) {
+    if (g[v].kind != node_kind::constant) throw graph_error(g[v].name, "is not a constant");
+    g[v].value = std::move(t);
+  }
+  static void set_value(G& g, vertex v, int port, value_info info) {
+    auto& outs = g[v].outputs;
+    if (port < 0 || static_cast<std::size_t>(port) >= outs.size())
+      throw graph_error(g[v].name, "has no output " + std::to_string(port));
+    outs[static_cast<std::size_t>(port)] = std::move(info);
+  }
+
+  // ---- construction
+  static vertex add_op(G& g, std::string_view op_type, std::string_view domain, std::string name,
+                       attribute_map attrs, std::vector<value_info> outputs) {
+    node n;
+    n.kind = node_kind::op;
+    n.op_type = std::string(op_type);
+    n.domain = std::string(domain);
+    n.name = std::move(name);
+    n.attributes = std::move(attrs);
+    n.outputs = std::move(outputs);
+    return add_vertex(std::move(n), g);
+  }
+  // The value's element type and shape are taken from the tensor.
+  static vertex add_constant(G& g, value_info info, tensor value) {
+    info.elem = value.type();
+    info.shape = to_dims(value.shape());
+    node n;
+    n.kind = node_kind::constant;
+    n.name = info.name;
+    n.outputs.push_back(std::move(info));
+    n.value = std::move(value);
+    return add_vertex(std::move(n), g);
+  }
+  static vertex add_input(G& g, value_info info) {
+    node n;
+    n.kind = node_kind::input;
+    n.name = info.name;
+    n.outputs.push_back(std::move(info));
+    return add_vertex(std::move(n), g);
+  }
+  static vertex add_output(G& g, std::string name) {
+    node n;
+    n.kind = node_kind::output;
+    n.name = std::move(name);
+    return add_vertex(std::move(n), g);
+  }
+  static void connect(G& g, vertex src, int out_port, vertex dst, int in_port) {
+    add_edge(src, dst, port_edge{out_port, in_port}, g);
+  }
+  static void erase_node(G& g, vertex v) {
+    clear_vertex(v, g);
+    remove_vertex(v, g);
+  }
+
+  // Every use of (from, from_port) becomes a use of (to, to_port). Written in terms
+  // of ir_traits<G>::ports/connect, so a specialization that overrides those can
+  // still inherit this.
+  static void replace_uses(G& g, vertex from, int from_port, vertex to, int to_port) {
+    std::vector<std::pair<edge, port_pair>> uses;
+    auto [it, end] = out_edges(from, g);
+    for (; it != end; ++it) {
+      port_pair p = ir_traits<G>::ports(g, *it);
+      if (p.out_port == from_port) uses.emplace_back(*it, p);
+    }
+    for (auto& [e, p] : uses) {
+      vertex user = target(e, g);
+      remove_edge(e, g);
+      ir_traits<G>::connect(g, to, to_port, user, p.in_port);
+    }
+  }
+
+ protected:
+  static std::vector<vertex> of_kind(const G& g, node_kind k) {
+    std::vector<vertex> r;
+    auto [it, end] = vertices(g);
+    for (; it != end; ++it)
+      if (ir_traits<G>::kind(g, *it) == k) r.push_back(*it);
+    return r;
+  }
+};
+
+// The customization point. Specialize for your graph type.
+template <class G>
+struct ir_traits : default_ir_traits<G> {};
+
+// The full contract: a Boost graph with the structure nnrewrite rewrites, and
+// ir_traits<G> answering every op-level question with the right types.
+template <class G>
+concept ir_graph = rewritable_graph<G> &&
+    requires(const G& cg, G& g, vertex_t<G> v, edge_t<G> e, int port, std::string s, attribute a,
+             tensor t, value_info info, attribute_map attrs, std::vector<value_info> outs) {
+      { ir_traits<G>::kind(cg, v) } -> std::same_as<node_kind>;
+      { ir_traits<G>::name(cg, v) } -> std::convertible_to<std::string_view>;
+      { ir_traits<G>::op_type(cg, v) } -> std::convertible_to<std::string_view>;
+      { ir_traits<G>::domain(cg, v) } -> std::convertible_to<std::string_view>;
+      { ir_traits<G>::attributes(cg, v) } -> std::convertible_to<const attribute_map&>;
+      { ir_traits<G>::constant_value(cg, v) } -> std::convertible_to<const tensor*>;
+      { ir_traits<G>::num_outputs(cg, v) } -> std::convertible_to<int>;
+      { ir_traits<G>::value(cg, v, port) } -> std::convertible_to<const value_info&>;
+      { ir_traits<G>::ports(cg, e) } -> std::same_as<port_pair>;
+      { ir_traits<G>::graph_inputs(cg) } -> std::same_as<std::vector<vertex_t<G>>>;
+      { ir_traits<G>::graph_outputs(cg) } -> std::same_as<std::vector<vertex_t<G>>>;
+      ir_traits<G>::set_name(g, v, s);
+      ir_traits<G>::set_attribute(g, v, s, a);
+      { ir_traits<G>::erase_attribute(g, v, s) } -> std::convertible_to<bool>;
+      ir_traits<G>::set_constant_value(g, v, t);
+      ir_traits<G>::set_value(g, v, port, info);
+      { ir_traits<G>::add_op(g, s, s, s, attrs, outs) } -> std::convertible_to<vertex_t<G>>;
+      { ir_traits<G>::add_constant(g, info, t) } -> std::convertible_to<vertex_t<G>>;
+      { ir_traits<G>::add_input(g, info) } -> std::convertible_to<vertex_t<G>>;
+      { ir_traits<G>::add_output(g, s) } -> std::convertible_to<vertex_t<G>>;
+      ir_traits<G>::connect(g, v, port, v, port);
+      ir_traits<G>::replace_uses(g, v, port, v, port);
+      ir_traits<G>::erase_node(g, v);
+    };
+
+}  // namespace nnrewrite

@@ -1,0 +1,54 @@
+// What is known about one produced value: name, element type, shape, QONNX data
+// type and layout.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nnrewrite/ir/data_type.hpp"
+#include "nnrewrite/ir/tensor.hpp"
+
+namespace nnrewrite {
+
+// One dimension: a known size, a symbolic name (ONNX dim_param, e.g. "batch"), or unknown.
+struct dim {
+  std::int64_t size = -1;  // >= 0 when known
+  std::string param;       // symbolic name when size is unknown; may be empty
+
+  dim() = default;
+  dim(std::int64_t s) : size(s) {}  // NOLINT: a number is a known dim
+  explicit dim(std::string p) : param(std::move(p)) {}
+  bool known() const { return size >= 0; }
+  friend bool operator==(const dim&, const dim&) = default;
+};
+
+using dims = std::vector<dim>;
+
+inline dims to_dims(const shape_t& s) { return dims(s.begin(), s.end()); }
+
+// The concrete shape when every dimension is known.
+inline std::optional<shape_t> known_shape(const std::optional<dims>& d) {
+  if (!d) return std::nullopt;
+  shape_t s;
+  for (const auto& x : *d) {
+    if (!x.known()) return std::nullopt;
+    s.push_back(x.size);
+  }
+  return s;
+}
+
+struct value_info {
+  std::string name;
+  element_type elem = element_type::float32;  // what the container holds (ONNX elem_type)
+  std::optional<dims> shape;                   // nullopt: not even the rank is known
+  std::optional<data_type> dtype;              // QONNX annotation; nullopt: unannotated
+  std::string layout;                          // e.g. "NCHW", "NC"; empty: unknown
+
+  // Unannotated tensors are FLOAT32 (QONNX convention).
+  data_type qonnx_type() const { return dtype.value_or(data_type::float32()); }
+  friend bool operator==(const value_info&, const value_info&) = default;
+};
+
+}  // namespace nnrewrite
