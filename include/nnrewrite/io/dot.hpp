@@ -48,7 +48,7 @@ void write_dot(std::ostream& os, const G& g) {
         style = "shape=ellipse, style=filled, fillcolor=\"#ffe0c0\"";
         break;
       case node_kind::constant: {
-        const tensor* t = T::constant_value(g, v);
+        const auto t = T::constant_value(g, v);
         label = T::value(g, v, 0).name + "\n" + std::string(to_string(t->type())) + to_string(t->shape());
         style = "shape=note, fontsize=8, style=filled, fillcolor=\"#f0f0f0\"";
         break;

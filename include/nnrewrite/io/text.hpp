@@ -198,7 +198,7 @@ void write_text(std::ostream& os, const G& g, const text_options& opt = {}) {
   for (auto v : canonical_order(g)) {
     if (T::kind(g, v) == node_kind::constant) {
       const value_info& info = T::value(g, v, 0);
-      const tensor* t = T::constant_value(g, v);
+      const auto t = T::constant_value(g, v);
       os << "  const " << value_text(info.name) << ": " << to_string(t->type()) << to_string(t->shape())
          << annotations_text(info) << " = " << tensor_data_text(*t, opt, "      ") << "\n";
       continue;
@@ -211,7 +211,9 @@ void write_text(std::ostream& os, const G& g, const text_options& opt = {}) {
     auto ops = operands(g, v);
     for (std::size_t i = 0; i < ops.size(); ++i) {
       if (i) os << ", ";
-      os << (ops[i] ? value_text(T::value(g, ops[i]->node, ops[i]->port).name) : std::string("_"));
+      if (!ops[i]) os << "_";
+      else if (ops[i]->port < T::num_outputs(g, ops[i]->node)) os << value_text(T::value(g, ops[i]->node, ops[i]->port).name);
+      else os << value_text("<dangling: " + describe(g, ops[i]->node) + " has no output " + std::to_string(ops[i]->port) + ">");
     }
     os << ")";
     const attribute_map& attrs = T::attributes(g, v);
@@ -234,7 +236,9 @@ void write_text(std::ostream& os, const G& g, const text_options& opt = {}) {
   for (auto out : T::graph_outputs(g)) {
     auto o = operand(g, out, 0);
     std::string oname(T::name(g, out));
-    std::string vname = o ? T::value(g, o->node, o->port).name : oname;
+    std::string vname = !o ? oname
+                        : o->port < T::num_outputs(g, o->node) ? std::string(T::value(g, o->node, o->port).name)
+                                                               : "<dangling>";
     os << "  output " << value_text(vname);
     if (oname != vname) os << " as " << name_token(oname);
     os << "\n";
@@ -261,7 +265,7 @@ class text_parser {
 
   void parse() {
     if (!s_.consume_word("graph")) s_.fail("expected 'graph' at the start, found " + s_.found());
-    if (s_.peek() != '{') {
+    if (s_.peek() == '"' || detail::is_bare_char(s_.peek())) {
       std::string name = s_.name("a graph name");
       if constexpr (requires { g_.info; }) g_.info.graph_name = name;
     }
@@ -286,8 +290,9 @@ class text_parser {
     auto at = s_.here();
     std::string_view word = s_.bare();
     if (word == "input") {
+      auto vat = s_.here();
       value_info info = value_decl();
-      define(info.name, T::add_input(g_, info), 0, at);
+      define(info.name, T::add_input(g_, info), 0, vat);
     } else if (word == "const") {
       constant();
     } else if (word == "node") {

@@ -33,9 +33,15 @@ concept iterator_range_of = requires(P p) {
 };
 }  // namespace detail
 
+// A type Boost's free functions treat as a graph: vertices(g) is found (by ADL).
+// Checked first because graph_traits<G> is a hard error for a type that is no
+// graph at all; this way `int` fails here, with a readable message.
+template <class G>
+concept has_graph_functions = requires(const G& g) { vertices(g); };
+
 // graph_traits<G> names copyable, comparable vertex and edge descriptors.
 template <class G>
-concept graph = requires {
+concept graph = has_graph_functions<G> && requires {
   typename boost::graph_traits<G>::vertex_descriptor;
   typename boost::graph_traits<G>::edge_descriptor;
 } && std::copyable<vertex_t<G>> && std::equality_comparable<vertex_t<G>> && std::copyable<edge_t<G>>;

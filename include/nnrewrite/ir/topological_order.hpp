@@ -12,9 +12,11 @@
 namespace nnrewrite {
 
 // Kahn's algorithm; ties are broken by vertex-list order, so the result is
-// deterministic. Throws graph_error naming a node on a cycle.
+// deterministic. Returns std::vector<vertex_t<G>>; throws graph_error naming a
+// node on a cycle. (The return type is deduced so that clang checks ir_graph<G>
+// before it touches graph_traits<G>: a wrong type then reads as a concept failure.)
 template <ir_graph G>
-std::vector<vertex_t<G>> topological_order(const G& g) {
+auto topological_order(const G& g) {
   using V = vertex_t<G>;
   std::unordered_map<V, std::size_t> pending;
   pending.reserve(num_vertices(g));

@@ -6,7 +6,8 @@
 //                     name(g, v) -> string-like         node name; a graph output's name
 //                     op_type(g, v), domain(g, v)       ("" is ONNX's default domain)
 //                     attributes(g, v) -> attribute_map (by value or const&)
-//                     constant_value(g, v) -> const tensor*   nullptr unless a constant
+//                     constant_value(g, v) -> pointer-like    empty unless a constant
+//                                         (const tensor*, std::optional<tensor>, ...)
 //                     num_outputs(g, v) -> int
 //   value queries     value(g, v, port) -> value_info   name, element type, shape,
 //                                                       QONNX data type, layout
@@ -22,12 +23,12 @@
 //                     replace_uses(g, from, from_port, to, to_port)
 //                     erase_node(g, v)
 //
-// The primary template inherits default_ir_traits<G>, which implements all of them
-// for any Boost graph whose bundles are nnrewrite::node and nnrewrite::port_edge
-// (nnrewrite::model among them). For another graph, specialize ir_traits<G>; a
-// specialization may inherit default_ir_traits<G> and override what differs (the
-// Eigen NumTraits pattern): graph_inputs, graph_outputs and replace_uses have
-// defaults written only in terms of the other points and the Boost functions.
+// Any Boost graph whose bundles are nnrewrite::node and nnrewrite::port_edge
+// (nnrewrite::model among them) gets default_ir_traits<G>, which implements all of
+// them. For another graph, specialize ir_traits<G>; a specialization may inherit
+// default_ir_traits<G> and override what differs (the Eigen NumTraits pattern):
+// graph_inputs, graph_outputs, replace_uses and erase_node are written only in
+// terms of the other points and the Boost functions, so they carry over.
 #pragma once
 
 #include <algorithm>
@@ -178,9 +179,30 @@ struct default_ir_traits {
   }
 };
 
-// The customization point. Specialize for your graph type.
+// Graphs whose vertex and edge bundles are nnrewrite's own.
 template <class G>
-struct ir_traits : default_ir_traits<G> {};
+concept has_nnrewrite_bundles = graph<G> && requires(const G& g, vertex_t<G> v, edge_t<G> e) {
+  { g[v] } -> std::convertible_to<const node&>;
+  { g[e] } -> std::convertible_to<const port_edge&>;
+};
+
+// The customization point. The primary template is empty on purpose: a graph type
+// with its own vertex structs must specialize it (ir_graph<G> names what is
+// missing until it does). Graphs with nnrewrite's bundles get the defaults.
+template <class G>
+struct ir_traits {};
+
+template <has_nnrewrite_bundles G>
+struct ir_traits<G> : default_ir_traits<G> {};
+
+namespace detail {
+// What constant_value returns: tests false when absent, dereferences to a tensor.
+template <class P>
+concept nullable_tensor = requires(const P& p) {
+  static_cast<bool>(p);
+  { *p } -> std::convertible_to<const tensor&>;
+};
+}  // namespace detail
 
 // The full contract: a Boost graph with the structure nnrewrite rewrites, and
 // ir_traits<G> answering every op-level question with the right types.
@@ -193,7 +215,7 @@ concept ir_graph = rewritable_graph<G> &&
       { ir_traits<G>::op_type(cg, v) } -> std::convertible_to<std::string_view>;
       { ir_traits<G>::domain(cg, v) } -> std::convertible_to<std::string_view>;
       { ir_traits<G>::attributes(cg, v) } -> std::convertible_to<const attribute_map&>;
-      { ir_traits<G>::constant_value(cg, v) } -> std::convertible_to<const tensor*>;
+      { ir_traits<G>::constant_value(cg, v) } -> detail::nullable_tensor;
       { ir_traits<G>::num_outputs(cg, v) } -> std::convertible_to<int>;
       { ir_traits<G>::value(cg, v, port) } -> std::convertible_to<const value_info&>;
       { ir_traits<G>::ports(cg, e) } -> std::same_as<port_pair>;

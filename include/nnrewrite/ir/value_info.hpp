@@ -40,6 +40,11 @@ inline std::optional<shape_t> known_shape(const std::optional<dims>& d) {
 }
 
 struct value_info {
+  value_info() = default;
+  explicit value_info(std::string n, element_type e = element_type::float32, std::optional<dims> s = std::nullopt,
+                      std::optional<data_type> dt = std::nullopt, std::string l = {})
+      : name(std::move(n)), elem(e), shape(std::move(s)), dtype(dt), layout(std::move(l)) {}
+
   std::string name;
   element_type elem = element_type::float32;  // what the container holds (ONNX elem_type)
   std::optional<dims> shape;                   // nullopt: not even the rank is known

@@ -104,7 +104,7 @@ std::vector<diagnostic> verify(const G& g) {
         if (!ports.empty()) report(v, std::string("a graph ") + (k == node_kind::input ? "input" : "constant") + " cannot have operands");
         if (n_out != 1) report(v, "must produce exactly one value, produces " + std::to_string(n_out));
         if (k == node_kind::constant && n_out == 1) {
-          const tensor* t = T::constant_value(g, v);
+          const auto t = T::constant_value(g, v);
           const value_info& info = T::value(g, v, 0);
           if (!t) report(v, "is a constant without a value");
           else {

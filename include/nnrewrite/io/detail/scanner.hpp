@@ -154,13 +154,14 @@ class scanner {
   }
 
   std::string string_literal() {
+    const position start = here();
     if (!consume("\"")) fail("expected a quoted string, found " + found());
     std::string r;
     while (true) {
-      if (pos_ >= src_.size()) fail("unterminated string");
+      if (pos_ >= src_.size()) fail_at(start, "unterminated string");
       char c = src_[pos_++];
       if (c == '"') return r;
-      if (c == '\n') fail("unterminated string (newline inside quotes)");
+      if (c == '\n') fail_at(start, "unterminated string (newline inside quotes)");
       if (c != '\\') {
         r += c;
         continue;
