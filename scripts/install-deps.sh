@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ clang
   libboost-graph-dev libeigen3-dev libfmt-dev catch2
-  graphviz
+  graphviz libbenchmark-dev
 )
 
 missing=()

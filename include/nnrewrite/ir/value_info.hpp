@@ -28,6 +28,16 @@ using dims = std::vector<dim>;
 
 inline dims to_dims(const shape_t& s) { return dims(s.begin(), s.end()); }
 
+// "[1,?,N]" for messages (the text format quotes odd symbolic names; see io/text.hpp).
+inline std::string to_string(const dims& d) {
+  std::string r = "[";
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (i) r += ',';
+    r += d[i].known() ? std::to_string(d[i].size) : d[i].param.empty() ? "?" : d[i].param;
+  }
+  return r + "]";
+}
+
 // The concrete shape when every dimension is known.
 inline std::optional<shape_t> known_shape(const std::optional<dims>& d) {
   if (!d) return std::nullopt;

@@ -41,13 +41,6 @@ inline bool is_shape_preserving_unary(std::string_view op) {
   return false;
 }
 
-inline std::string to_string(const dims& d) {
-  std::string r = "[";
-  for (std::size_t i = 0; i < d.size(); ++i)
-    r += (i ? "," : "") + (d[i].known() ? std::to_string(d[i].size) : d[i].param.empty() ? "?" : d[i].param);
-  return r + "]";
-}
-
 // Dimension-wise broadcast check where both sides are known; nullopt when fine.
 inline std::optional<std::string> broadcast_problem(const dims& a, const dims& b) {
   for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
@@ -111,7 +104,7 @@ std::vector<diagnostic> verify(const G& g) {
             if (t->type() != info.elem)
               report(v, "constant holds " + std::string(to_string(t->type())) + " but is declared " + std::string(to_string(info.elem)));
             if (info.shape && !detail::same_where_known(*info.shape, to_dims(t->shape())))
-              report(v, "constant has shape " + to_string(t->shape()) + " but is declared " + detail::to_string(*info.shape));
+              report(v, "constant has shape " + to_string(t->shape()) + " but is declared " + to_string(*info.shape));
           }
         }
         break;
@@ -185,14 +178,14 @@ std::vector<diagnostic> verify(const G& g) {
           for (std::size_t i = 0; i < o->size(); ++i) {
             const dim &x = (*a)[i], &y = (*b)[i], &z = (*o)[i];
             if (x.known() && y.known() && z.known() && z.size != std::max(x.size, y.size))
-              { report(v, "result shape " + detail::to_string(*o) + " is not the broadcast of " + detail::to_string(*a) + " and " + detail::to_string(*b)); break; }
+              { report(v, "result shape " + to_string(*o) + " is not the broadcast of " + to_string(*a) + " and " + to_string(*b)); break; }
           }
         }
       }
     } else if (detail::is_shape_preserving_unary(op)) {
       auto a = in_shape(0), o = out_shape(0);
       if (a && o && !detail::same_where_known(*a, *o))
-        report(v, "result shape " + detail::to_string(*o) + " differs from operand shape " + detail::to_string(*a));
+        report(v, "result shape " + to_string(*o) + " differs from operand shape " + to_string(*a));
       if (op == "MultiThreshold" && a && a->size() >= 2) {
         auto t = in_shape(1);
         const auto& attrs = T::attributes(g, v);
@@ -209,7 +202,7 @@ std::vector<diagnostic> verify(const G& g) {
         const dim& k1 = a->back();
         const dim& k2 = b->size() >= 2 ? (*b)[b->size() - 2] : b->back();
         if (k1.known() && k2.known() && k1.size != k2.size)
-          report(v, "MatMul inner dimensions differ: " + detail::to_string(*a) + " x " + detail::to_string(*b));
+          report(v, "MatMul inner dimensions differ: " + to_string(*a) + " x " + to_string(*b));
       }
     } else if (op == "Conv") {
       auto x = in_shape(0), w = in_shape(1);
