@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ clang
   libboost-graph-dev libeigen3-dev libfmt-dev catch2
   graphviz libbenchmark-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata libcli11-dev
 )
 
 missing=()

@@ -6,7 +6,9 @@
 //   │                      node() names the offending node
 //   ├─ shape_error         tensor or value shapes that cannot work together
 //   ├─ type_error          an unknown or unusable data type / element type / attribute type
-//   └─ parse_error         text that does not parse; line() and column() locate it
+//   ├─ parse_error         text that does not parse; line() and column() locate it
+//   ├─ file_error          a file that cannot be read, is not what it claims, or cannot be written
+//   └─ unsupported_error   a valid construct nnrewrite does not handle (sub-graphs, an op's mode)
 #pragma once
 
 #include <cstddef>
@@ -53,6 +55,16 @@ class parse_error : public error {
  private:
   std::size_t line_;
   std::size_t column_;
+};
+
+class file_error : public error {
+ public:
+  using error::error;
+};
+
+class unsupported_error : public error {
+ public:
+  using error::error;
 };
 
 }  // namespace nnrewrite

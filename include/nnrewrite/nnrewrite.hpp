@@ -2,6 +2,7 @@
 #pragma once
 
 #include "nnrewrite/error.hpp"
+#include "nnrewrite/exec.hpp"
 #include "nnrewrite/io/dot.hpp"
 #include "nnrewrite/io/text.hpp"
 #include "nnrewrite/ir/attribute.hpp"

@@ -98,7 +98,7 @@ TEST_CASE("topological_order puts producers first and names a node on a cycle", 
   }
 }
 
-TEST_CASE("descriptors stay valid when other vertices are erased; copies are deep", "[model]") {
+TEST_CASE("descriptors stay valid when other vertices are erased, and copies are deep", "[model]") {
   model g = parse_text(residual);
   V relu = producer_of(g, "y");
   V bias = producer_of(g, "z");

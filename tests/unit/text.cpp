@@ -25,6 +25,8 @@ const char* everything = R"(graph "all things" {
   doc "a \"quoted\"\tdoc\nwith lines"
   meta "author" "nnrewrite tests"
   meta "empty" ""
+  graph_doc "the graph's own doc"
+  input_initializer "f64"
   input %"in/0:x": float32[batch,3,?,4] !UINT8 @NCHW
   input %unranked: float32
   input %flags: bool[2]

@@ -190,7 +190,9 @@ void write_text(std::ostream& os, const G& g, const text_options& opt = {}) {
     if (!m.domain.empty()) os << "  domain " << quote(m.domain) << "\n";
     if (m.model_version) os << "  model_version " << m.model_version << "\n";
     if (!m.doc_string.empty()) os << "  doc " << quote(m.doc_string) << "\n";
+    if (!m.graph_doc_string.empty()) os << "  graph_doc " << quote(m.graph_doc_string) << "\n";
     for (const auto& [k, v] : m.metadata) os << "  meta " << quote(k) << " " << quote(v) << "\n";
+    for (const auto& n : m.initializer_inputs) os << "  input_initializer " << quote(n) << "\n";
   } else {
     os << "graph {\n";
   }
@@ -312,9 +314,13 @@ class text_parser {
     } else if (word == "producer") {
       std::string n = s_.string_literal(), v = s_.string_literal();
       if constexpr (requires { g_.info; }) g_.info.producer_name = n, g_.info.producer_version = v;
-    } else if (word == "domain" || word == "doc") {
+    } else if (word == "domain" || word == "doc" || word == "graph_doc") {
       std::string v = s_.string_literal();
-      if constexpr (requires { g_.info; }) (word == "domain" ? g_.info.domain : g_.info.doc_string) = v;
+      if constexpr (requires { g_.info; })
+        (word == "domain" ? g_.info.domain : word == "doc" ? g_.info.doc_string : g_.info.graph_doc_string) = v;
+    } else if (word == "input_initializer") {
+      std::string v = s_.string_literal();
+      if constexpr (requires { g_.info; }) g_.info.initializer_inputs.push_back(v);
     } else if (word == "meta") {
       std::string k = s_.string_literal(), v = s_.string_literal();
       if constexpr (requires { g_.info; }) g_.info.metadata.emplace_back(k, v);

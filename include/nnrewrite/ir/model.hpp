@@ -47,6 +47,7 @@ struct port_edge {
 // Model-level facts that are not part of the graph but must survive a round trip.
 struct model_info {
   std::string graph_name;
+  std::string graph_doc_string;
   std::string doc_string;
   std::string producer_name;
   std::string producer_version;
@@ -55,6 +56,9 @@ struct model_info {
   std::int64_t model_version = 0;
   std::vector<std::pair<std::string, std::int64_t>> opsets;      // (domain, version)
   std::vector<std::pair<std::string, std::string>> metadata;     // metadata_props
+  // Constants that an ONNX file (IR version < 4 style) also lists as graph inputs,
+  // i.e. inputs with a default value. Kept so that export lists them again.
+  std::vector<std::string> initializer_inputs;
   friend bool operator==(const model_info&, const model_info&) = default;
 };
 

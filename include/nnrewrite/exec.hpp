@@ -1,0 +1,6 @@
+// The reference executor, its comparison helpers and random inputs.
+#pragma once
+
+#include "nnrewrite/exec/compare.hpp"
+#include "nnrewrite/exec/executor.hpp"
+#include "nnrewrite/exec/random.hpp"

@@ -1,0 +1,141 @@
+// The QONNX ops (domain qonnx.custom_op.general, formerly finn.custom_op.general):
+// MultiThreshold, Quant (alias IntQuant), BipolarQuant, Trunc. Semantics follow
+// qonnx.custom_op.general and ../shared/spec/streamlining.md.
+#pragma once
+
+#include <cmath>
+
+#include "nnrewrite/exec/kernel.hpp"
+
+namespace nnrewrite::exec::kernels {
+
+// Which axis of an input holds the channels a MultiThreshold's rows refer to:
+// the position of 'C' in data_layout when the layout matches the rank (NCHW,
+// NHWC, NC, ...); otherwise axis 1 for rank 2 and 4 and the last axis for other
+// ranks (what QONNX's execution does).
+inline std::int64_t multithreshold_channel_axis(const attribute_map& attrs, std::size_t rank) {
+  const std::string layout = attribute_or<std::string>(attrs, "data_layout", "");
+  if (layout.size() == rank) {
+    if (auto p = layout.find('C'); p != std::string::npos) return std::int64_t(p);
+  }
+  if (rank == 2 || rank == 4) {
+    if (rank == 4 && layout == "NHWC") return 3;
+    return 1;
+  }
+  return std::int64_t(rank) - 1;
+}
+
+inline std::vector<tensor> multithreshold(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const tensor& t = c.in(1);
+  if (t.rank() != 2) throw shape_error("MultiThreshold thresholds must be (channels, steps), got " + to_string(t.shape()));
+  if (x.rank() < 1) throw shape_error("MultiThreshold input must have rank >= 1");
+  const std::int64_t axis = multithreshold_channel_axis(c.attrs, x.rank());
+  const std::int64_t ch = x.shape()[std::size_t(axis)], rows = t.shape()[0], steps = t.shape()[1];
+  if (rows != 1 && rows != ch)
+    throw shape_error("MultiThreshold has " + std::to_string(rows) + " threshold rows for " + std::to_string(ch) + " channels");
+  const double scale = c.attr_float("out_scale", 1.0), bias = c.attr_float("out_bias", 0.0);
+  std::int64_t inner = 1;
+  for (std::size_t d = std::size_t(axis) + 1; d < x.rank(); ++d) inner *= x.shape()[d];
+  const auto thr = t.to_doubles();
+  tensor y(element_type::float32, x.shape());
+  auto out = y.values<float>();
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    const std::int64_t row = rows == 1 ? 0 : (i / inner) % ch;
+    const double v = x.get(i);
+    std::int64_t count = 0;
+    for (std::int64_t s = 0; s < steps; ++s) count += v >= thr[std::size_t(row * steps + s)];
+    out[std::size_t(i)] = float(scale * double(count) + bias);
+  }
+  std::vector<tensor> r;
+  r.push_back(std::move(y));
+  return r;
+}
+
+// Rounding modes of Quant and Trunc.
+inline double round_with(const std::string& mode, double v) {
+  if (mode == "ROUND") return std::nearbyint(v);  // half to even (numpy.round)
+  if (mode == "CEIL") return std::ceil(v);
+  if (mode == "FLOOR") return std::floor(v);
+  if (mode == "UP") return v < 0 ? std::floor(v) : std::ceil(v);    // away from zero
+  if (mode == "DOWN") return std::trunc(v);                         // toward zero
+  if (mode == "HALF_UP") return std::round(v);                      // half away from zero
+  if (mode == "HALF_DOWN") {                                        // half toward zero
+    const double f = std::floor(v);
+    if (v - f == 0.5) return v < 0 ? f + 1 : f;
+    return std::round(v);
+  }
+  throw unsupported_error("rounding_mode '" + mode + "' is not one of ROUND, CEIL, FLOOR, UP, DOWN, HALF_UP, HALF_DOWN");
+}
+
+inline std::string upper(std::string s) {
+  for (auto& ch : s) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+inline double quant_min(bool is_signed, bool narrow, double bits) {
+  return is_signed ? -std::ldexp(1.0, int(bits) - 1) + (narrow ? 1 : 0) : 0.0;
+}
+inline double quant_max(bool is_signed, bool narrow, double bits) {
+  return is_signed ? std::ldexp(1.0, int(bits) - 1) - 1 : std::ldexp(1.0, int(bits)) - 1 - (narrow ? 1 : 0);
+}
+
+// y = (round(clip(x/s + z, qmin, qmax)) - z) * s, broadcasting scale, zero point
+// and bit width against x. A signed 1-bit Quant is bipolar, as in QONNX.
+inline std::vector<tensor> quant(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const bool is_signed = c.attr_int("signed", 1) != 0, narrow = c.attr_int("narrow", 0) != 0;
+  const std::string mode = upper(c.attr_string("rounding_mode", "ROUND"));
+  const shape_t shape = broadcast_shapes(broadcast_shapes(broadcast_shapes(x.shape(), c.in(1).shape()), c.in(2).shape()), c.in(3).shape());
+  const tensor xs = expand_to(x.cast(element_type::float64), shape), s = expand_to(c.in(1).cast(element_type::float64), shape);
+  const tensor z = expand_to(c.in(2).cast(element_type::float64), shape), b = expand_to(c.in(3).cast(element_type::float64), shape);
+  tensor y(element_type::float64, shape);
+  for (std::int64_t i = 0; i < y.size(); ++i) {
+    const double bits = b.get(i), scale = s.get(i), zp = z.get(i);
+    if (!(bits >= 1) || std::nearbyint(bits) != bits) throw shape_error("Quant bit width must be an integer >= 1, got " + std::to_string(bits));
+    if (scale == 0 || !std::isfinite(scale)) throw shape_error("Quant scale must be finite and non-zero, got " + std::to_string(scale));
+    double q = xs.get(i) / scale + zp;
+    if (bits == 1 && is_signed) q = q >= 0 ? 1.0 : -1.0;
+    else q = round_with(mode, std::clamp(q, quant_min(is_signed, narrow, bits), quant_max(is_signed, narrow, bits)));
+    y.set(i, (q - zp) * scale);
+  }
+  std::vector<tensor> r;
+  r.push_back(y.cast(x.type() == element_type::float64 ? element_type::float64 : element_type::float32));
+  return r;
+}
+
+inline std::vector<tensor> bipolar_quant(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  tensor y = tensor::broadcast(x.cast(element_type::float64), c.in(1).cast(element_type::float64), element_type::float64,
+                               [](double v, double s) { return (v >= 0 ? 1.0 : -1.0) * s; });
+  std::vector<tensor> r;
+  r.push_back(y.cast(element_type::float32));
+  return r;
+}
+
+// Trunc, both forms: (x, scale, zeropt, in_bits, out_bits) — FINN-era QONNX — and
+// (x, scale, zeropt, in_bits, out_scale, out_zeropt, out_bits).
+inline std::vector<tensor> trunc(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const std::string mode = upper(c.attr_string("rounding_mode", "FLOOR"));
+  const bool seven = c.inputs.size() >= 7;
+  const double scale = c.in(1).get(0), zp = c.in(2).get(0), in_bits = c.in(3).get(0);
+  if (scale == 0 || !std::isfinite(scale)) throw shape_error("Trunc scale must be finite and non-zero");
+  const double out_bits = seven ? c.in(6).get(0) : c.in(4).get(0);
+  const double out_scale = seven ? c.in(4).get(0) : 0.0;
+  const bool is_signed = c.attr_int("signed", 1) != 0, narrow = c.attr_int("narrow", 0) != 0;
+  const double trunc_scale = seven ? std::exp2(std::nearbyint(std::log2(out_scale / scale))) : std::exp2(in_bits - out_bits);
+  tensor y = x.cast(element_type::float64).map([&](double v) {
+    double q = std::nearbyint(v / scale + zp) / trunc_scale;
+    if (seven) {
+      q = round_with(mode, std::clamp(q, quant_min(is_signed, narrow, out_bits), quant_max(is_signed, narrow, out_bits)));
+      return (q - zp / trunc_scale) * out_scale;
+    }
+    return (round_with(mode, q) - zp) * scale;
+  });
+  std::vector<tensor> r;
+  r.push_back(y.cast(element_type::float32));
+  return r;
+}
+
+}  // namespace nnrewrite::exec::kernels

@@ -1,0 +1,416 @@
+// Kernels that move data without arithmetic: Reshape, Flatten, Squeeze,
+// Unsqueeze, Transpose, Expand, Concat, Split, Slice, Pad, Gather, Shape,
+// ConstantOfShape, Constant, Resize and Upsample (nearest).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+
+#include "nnrewrite/exec/kernel.hpp"
+
+namespace nnrewrite::exec::kernels {
+
+namespace detail {
+
+inline std::vector<tensor> one_of(tensor t) {
+  std::vector<tensor> r;
+  r.push_back(std::move(t));
+  return r;
+}
+
+// Integer list from an operand (new opsets) or an attribute (old opsets).
+inline std::optional<std::vector<std::int64_t>> ints_from(const kernel_context& c, std::size_t operand, std::string_view attr) {
+  if (c.has(operand)) return c.in(operand).to_ints();
+  if (c.attrs.count(attr)) return c.attr_ints(attr);
+  return std::nullopt;
+}
+
+// Copies the sub-block of `src` described by per-axis (start, step, count) into a new tensor.
+inline tensor gather_block(const tensor& src, const shape_t& start, const shape_t& step, const shape_t& count) {
+  tensor out(src.type(), count);
+  const shape_t st = strides_of(src.shape());
+  shape_t s(st.size());
+  std::int64_t base = 0;
+  for (std::size_t d = 0; d < st.size(); ++d) {
+    s[d] = st[d] * step[d];
+    base += start[d] * st[d];
+  }
+  std::visit([&](auto& o) {
+    using A = std::decay_t<decltype(o)>;
+    const A& in = std::get<A>(src.data());
+    tensor::for_each_index(count, strides_of(count), s, [&](std::int64_t i, std::int64_t j) { o[i] = in[base + j]; });
+  }, out.data());
+  return out;
+}
+
+}  // namespace detail
+
+inline std::vector<tensor> reshape(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  auto spec = detail::ints_from(c, 1, "shape");
+  if (!spec) throw shape_error("Reshape needs a shape");
+  const bool allow_zero = c.attr_int("allowzero", 0) != 0;
+  shape_t shape = *spec;
+  for (std::size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 0 && !allow_zero) {
+      if (i >= x.rank()) throw shape_error("Reshape copies dimension " + std::to_string(i) + " of a rank-" + std::to_string(x.rank()) + " input");
+      shape[i] = x.shape()[i];
+    }
+  return detail::one_of(x.reshape(shape));
+}
+
+inline std::vector<tensor> flatten(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const auto r = std::int64_t(x.rank());
+  std::int64_t axis = c.attr_int("axis", 1);
+  if (axis < -r || axis > r) throw shape_error("Flatten axis " + std::to_string(axis) + " out of range");
+  if (axis < 0) axis += r;
+  std::int64_t outer = 1;
+  for (std::int64_t i = 0; i < axis; ++i) outer *= x.shape()[std::size_t(i)];
+  return detail::one_of(x.reshape({outer, outer == 0 ? 0 : x.size() / outer}));
+}
+
+inline std::vector<tensor> squeeze(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const auto r = std::int64_t(x.rank());
+  auto axes = detail::ints_from(c, 1, "axes");
+  std::vector<bool> drop(x.rank(), false);
+  if (axes) {
+    for (auto a : *axes) {
+      a = normalize_axis(a, r);
+      if (x.shape()[std::size_t(a)] != 1) throw shape_error("Squeeze axis " + std::to_string(a) + " has size " + std::to_string(x.shape()[std::size_t(a)]));
+      drop[std::size_t(a)] = true;
+    }
+  } else {
+    for (std::size_t i = 0; i < x.rank(); ++i) drop[i] = x.shape()[i] == 1;
+  }
+  shape_t shape;
+  for (std::size_t i = 0; i < x.rank(); ++i)
+    if (!drop[i]) shape.push_back(x.shape()[i]);
+  return detail::one_of(x.reshape(shape));
+}
+
+inline std::vector<tensor> unsqueeze(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  auto axes = detail::ints_from(c, 1, "axes");
+  if (!axes) throw shape_error("Unsqueeze needs axes");
+  const auto r = std::int64_t(x.rank() + axes->size());
+  std::vector<bool> inserted(std::size_t(r), false);
+  for (auto a : *axes) {
+    a = normalize_axis(a, r);
+    if (inserted[std::size_t(a)]) throw shape_error("Unsqueeze axis " + std::to_string(a) + " given twice");
+    inserted[std::size_t(a)] = true;
+  }
+  shape_t shape;
+  std::size_t k = 0;
+  for (std::int64_t i = 0; i < r; ++i) shape.push_back(inserted[std::size_t(i)] ? 1 : x.shape()[k++]);
+  return detail::one_of(x.reshape(shape));
+}
+
+inline std::vector<tensor> transpose(const kernel_context& c) { return detail::one_of(c.in(0).transpose(c.attr_ints("perm"))); }
+
+inline std::vector<tensor> expand(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  return detail::one_of(expand_to(x, broadcast_shapes(x.shape(), c.in(1).to_ints())));
+}
+
+inline std::vector<tensor> concat(const kernel_context& c) {
+  const tensor& first = c.in(0);
+  const auto r = std::int64_t(first.rank());
+  const std::int64_t axis = normalize_axis(c.attr_int("axis", 0), r);
+  shape_t shape = first.shape();
+  shape[std::size_t(axis)] = 0;
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+    const tensor& t = c.in(i);
+    bool ok = t.rank() == first.rank();
+    for (std::size_t d = 0; ok && d < t.rank(); ++d) ok = std::int64_t(d) == axis || t.shape()[d] == first.shape()[d];
+    if (!ok) throw shape_error("Concat operands " + to_string(first.shape()) + " and " + to_string(t.shape()) + " differ off axis " + std::to_string(axis));
+    shape[std::size_t(axis)] += t.shape()[std::size_t(axis)];
+  }
+  tensor out(first.type(), shape);
+  std::int64_t outer = 1, inner = 1;
+  for (std::int64_t d = 0; d < axis; ++d) outer *= shape[std::size_t(d)];
+  for (std::int64_t d = axis + 1; d < r; ++d) inner *= shape[std::size_t(d)];
+  std::visit([&](auto& o) {
+    using A = std::decay_t<decltype(o)>;
+    std::int64_t offset = 0;
+    for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+      const tensor t = c.in(i).type() == first.type() ? c.in(i) : c.in(i).cast(first.type());
+      const A& in = std::get<A>(t.data());
+      const std::int64_t block = t.shape()[std::size_t(axis)] * inner;
+      for (std::int64_t q = 0; q < outer; ++q)
+        for (std::int64_t j = 0; j < block; ++j) o[q * shape[std::size_t(axis)] * inner + offset + j] = in[q * block + j];
+      offset += block;
+    }
+  }, out.data());
+  return detail::one_of(std::move(out));
+}
+
+inline std::vector<tensor> split(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const std::int64_t axis = normalize_axis(c.attr_int("axis", 0), std::int64_t(x.rank()));
+  const std::int64_t dim = x.shape()[std::size_t(axis)];
+  auto parts = detail::ints_from(c, 1, "split");
+  if (!parts) {
+    const std::int64_t n = c.attr_int("num_outputs", c.num_outputs);
+    const std::int64_t each = (dim + n - 1) / n;
+    parts.emplace();
+    for (std::int64_t i = 0, left = dim; i < n; ++i, left -= each) parts->push_back(std::min(each, std::max<std::int64_t>(left, 0)));
+  }
+  std::int64_t total = 0;
+  for (auto p : *parts) total += p;
+  if (total != dim) throw shape_error("Split sizes add up to " + std::to_string(total) + ", axis has " + std::to_string(dim));
+  std::vector<tensor> out;
+  shape_t start(x.rank(), 0), step(x.rank(), 1), count = x.shape();
+  for (auto p : *parts) {
+    count[std::size_t(axis)] = p;
+    out.push_back(detail::gather_block(x, start, step, count));
+    start[std::size_t(axis)] += p;
+  }
+  return out;
+}
+
+inline std::vector<tensor> slice(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const auto r = std::int64_t(x.rank());
+  std::vector<std::int64_t> starts, ends, axes, steps;
+  if (c.opset_below(10)) {
+    starts = c.attr_ints("starts");
+    ends = c.attr_ints("ends");
+    axes = c.attr_ints("axes");
+  } else {
+    starts = c.in(1).to_ints();
+    ends = c.in(2).to_ints();
+    if (c.has(3)) axes = c.in(3).to_ints();
+    if (c.has(4)) steps = c.in(4).to_ints();
+  }
+  if (axes.empty())
+    for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(std::int64_t(i));
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
+    throw shape_error("Slice starts, ends, axes and steps differ in length");
+  shape_t start(x.rank(), 0), step(x.rank(), 1), count = x.shape();
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    const auto a = std::size_t(normalize_axis(axes[i], r));
+    const std::int64_t dim = x.shape()[a], s = steps[i];
+    if (s == 0) throw shape_error("Slice step cannot be 0");
+    std::int64_t b = starts[i] < 0 ? starts[i] + dim : starts[i];
+    std::int64_t e = ends[i] < 0 ? ends[i] + dim : ends[i];
+    if (s > 0) {
+      b = std::clamp<std::int64_t>(b, 0, dim);
+      e = std::clamp<std::int64_t>(e, 0, dim);
+      count[a] = e > b ? (e - b + s - 1) / s : 0;
+    } else {
+      b = std::clamp<std::int64_t>(b, -1, dim - 1);
+      e = std::clamp<std::int64_t>(e, -1, dim - 1);
+      count[a] = b > e ? (b - e + (-s) - 1) / (-s) : 0;
+    }
+    start[a] = std::max<std::int64_t>(b, 0);
+    step[a] = s;
+  }
+  return detail::one_of(detail::gather_block(x, start, step, count));
+}
+
+inline std::vector<tensor> pad(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const auto r = std::int64_t(x.rank());
+  std::vector<std::int64_t> pads;
+  double value = 0;
+  if (c.opset_below(11)) {
+    pads = c.attr_ints("pads");
+    value = c.attr_float("value", 0.0);
+  } else {
+    pads = c.in(1).to_ints();
+    if (c.has(2) && c.in(2).size() > 0) value = c.in(2).get(0);
+  }
+  std::vector<std::int64_t> axes;
+  if (c.has(3)) axes = c.in(3).to_ints();
+  else for (std::int64_t i = 0; i < r; ++i) axes.push_back(i);
+  if (pads.size() != 2 * axes.size()) throw shape_error("Pad needs 2 values per padded axis");
+  shape_t before(x.rank(), 0), after(x.rank(), 0);
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    const auto a = std::size_t(normalize_axis(axes[i], r));
+    before[a] = pads[i];
+    after[a] = pads[i + axes.size()];
+  }
+  const std::string mode = c.attr_string("mode", "constant");
+  if (mode != "constant" && mode != "reflect" && mode != "edge") throw unsupported_error("Pad mode '" + mode + "' is not supported");
+  shape_t out_shape(x.rank());
+  for (std::size_t d = 0; d < x.rank(); ++d) {
+    out_shape[d] = x.shape()[d] + before[d] + after[d];
+    if (out_shape[d] < 0) throw shape_error("Pad removes more than axis " + std::to_string(d) + " holds");
+    if (mode != "constant" && x.shape()[d] == 0 && out_shape[d] > 0) throw shape_error("Pad '" + mode + "' of an empty axis");
+  }
+  tensor out(x.type(), out_shape);
+  const shape_t in_strides = strides_of(x.shape());
+  shape_t idx(x.rank(), 0);
+  for (std::int64_t o = 0; o < out.size(); ++o) {
+    std::int64_t off = 0;
+    for (std::size_t d = 0; d < x.rank() && off >= 0; ++d) {
+      std::int64_t p = idx[d] - before[d];
+      const std::int64_t n = x.shape()[d];
+      if (p < 0 || p >= n) {
+        if (mode == "constant") { off = -1; break; }
+        if (mode == "edge") p = std::clamp<std::int64_t>(p, 0, n - 1);
+        else {  // reflect, without repeating the edge
+          const std::int64_t period = 2 * (n - 1);
+          if (period == 0) p = 0;
+          else {
+            p = ((p % period) + period) % period;
+            if (p >= n) p = period - p;
+          }
+        }
+      }
+      off += p * in_strides[d];
+    }
+    out.set(o, off >= 0 ? x.get(off) : value);
+    for (std::size_t d = x.rank(); d-- > 0;)
+      if (++idx[d] < out_shape[d]) break; else idx[d] = 0;
+  }
+  return detail::one_of(std::move(out));
+}
+
+inline std::vector<tensor> gather(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const tensor& indices = c.in(1);
+  const auto r = std::int64_t(x.rank());
+  const std::int64_t axis = normalize_axis(c.attr_int("axis", 0), r);
+  const std::int64_t dim = x.shape()[std::size_t(axis)];
+  shape_t out_shape(x.shape().begin(), x.shape().begin() + axis);
+  out_shape.insert(out_shape.end(), indices.shape().begin(), indices.shape().end());
+  out_shape.insert(out_shape.end(), x.shape().begin() + axis + 1, x.shape().end());
+  std::int64_t outer = 1, inner = 1;
+  for (std::int64_t d = 0; d < axis; ++d) outer *= x.shape()[std::size_t(d)];
+  for (std::int64_t d = axis + 1; d < r; ++d) inner *= x.shape()[std::size_t(d)];
+  auto idx = indices.to_ints();
+  for (auto& i : idx) {
+    if (i < -dim || i >= dim) throw shape_error("Gather index " + std::to_string(i) + " out of range for axis of size " + std::to_string(dim));
+    if (i < 0) i += dim;
+  }
+  tensor out(x.type(), out_shape);
+  std::visit([&](auto& o) {
+    using A = std::decay_t<decltype(o)>;
+    const A& in = std::get<A>(x.data());
+    const auto n = std::int64_t(idx.size());
+    for (std::int64_t q = 0; q < outer; ++q)
+      for (std::int64_t k = 0; k < n; ++k)
+        for (std::int64_t j = 0; j < inner; ++j)
+          o[(q * n + k) * inner + j] = in[(q * dim + idx[std::size_t(k)]) * inner + j];
+  }, out.data());
+  return detail::one_of(std::move(out));
+}
+
+inline std::vector<tensor> shape_of(const kernel_context& c) {
+  const auto& s = c.in(0).shape();
+  const auto r = std::int64_t(s.size());
+  std::int64_t b = c.attr_int("start", 0), e = c.attr_int("end", r);
+  if (b < 0) b += r;
+  if (e < 0) e += r;
+  b = std::clamp<std::int64_t>(b, 0, r);
+  e = std::clamp<std::int64_t>(e, 0, r);
+  std::vector<std::int64_t> v(s.begin() + b, s.begin() + std::max(b, e));
+  return detail::one_of(tensor(element_type::int64, {std::int64_t(v.size())}, v));
+}
+
+inline std::vector<tensor> constant_of_shape(const kernel_context& c) {
+  const auto shape = c.in(0).to_ints();
+  const tensor* v = find_attribute<tensor>(c.attrs, "value");
+  tensor out(v ? v->type() : element_type::float32, shape);
+  if (v) {
+    if (v->size() != 1) throw shape_error("ConstantOfShape value must have one element");
+    const double x = v->get(0);
+    for (std::int64_t i = 0; i < out.size(); ++i) out.set(i, x);
+  }
+  return detail::one_of(std::move(out));
+}
+
+inline std::vector<tensor> constant(const kernel_context& c) {
+  if (const tensor* t = find_attribute<tensor>(c.attrs, "value")) return detail::one_of(*t);
+  if (c.attrs.count("value_float")) return detail::one_of(tensor::scalar(c.attr_float("value_float", 0)));
+  if (c.attrs.count("value_int")) return detail::one_of(tensor::scalar(double(c.attr_int("value_int", 0)), element_type::int64));
+  if (c.attrs.count("value_floats")) {
+    auto v = attribute_or<std::vector<double>>(c.attrs, "value_floats", {});
+    return detail::one_of(tensor(element_type::float32, {std::int64_t(v.size())}, v));
+  }
+  if (c.attrs.count("value_ints")) {
+    auto v = c.attr_ints("value_ints");
+    return detail::one_of(tensor(element_type::int64, {std::int64_t(v.size())}, v));
+  }
+  throw unsupported_error("Constant without a numeric value");
+}
+
+// Nearest-neighbour resizing; scales[d] = out/in per axis.
+inline tensor resize_nearest(const tensor& x, const shape_t& out_shape, const std::vector<double>& scales,
+                             const std::string& coord, const std::string& rounding) {
+  const std::size_t r = x.rank();
+  std::vector<std::vector<std::int64_t>> src(r);
+  for (std::size_t d = 0; d < r; ++d) {
+    const std::int64_t in = x.shape()[d], out = out_shape[d];
+    const double s = scales[d];
+    for (std::int64_t i = 0; i < out; ++i) {
+      double v;
+      if (coord == "half_pixel") v = (double(i) + 0.5) / s - 0.5;
+      else if (coord == "asymmetric") v = double(i) / s;
+      else if (coord == "align_corners") v = out == 1 ? 0.0 : double(i) * double(in - 1) / double(out - 1);
+      else if (coord == "pytorch_half_pixel") v = out > 1 ? (double(i) + 0.5) / s - 0.5 : 0.0;
+      else if (coord == "tf_half_pixel_for_nn") v = (double(i) + 0.5) / s;
+      else throw unsupported_error("Resize coordinate_transformation_mode '" + coord + "' is not supported");
+      double k;
+      if (rounding == "round_prefer_floor") k = (v - std::floor(v) == 0.5) ? std::floor(v) : std::round(v);
+      else if (rounding == "round_prefer_ceil") k = (v - std::floor(v) == 0.5) ? std::ceil(v) : std::round(v);
+      else if (rounding == "floor") k = std::floor(v);
+      else if (rounding == "ceil") k = std::ceil(v);
+      else throw unsupported_error("Resize nearest_mode '" + rounding + "' is not supported");
+      src[d].push_back(std::clamp<std::int64_t>(std::int64_t(k), 0, in - 1));
+    }
+  }
+  tensor out(x.type(), out_shape);
+  const shape_t st = strides_of(x.shape());
+  shape_t idx(r, 0);
+  for (std::int64_t o = 0; o < out.size(); ++o) {
+    std::int64_t off = 0;
+    for (std::size_t d = 0; d < r; ++d) off += src[d][std::size_t(idx[d])] * st[d];
+    out.set(o, x.get(off));
+    for (std::size_t d = r; d-- > 0;)
+      if (++idx[d] < out_shape[d]) break; else idx[d] = 0;
+  }
+  return out;
+}
+
+inline std::vector<tensor> resize(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  const std::string mode = c.attr_string("mode", "nearest");
+  if (mode != "nearest") throw unsupported_error("Resize mode '" + mode + "' is not supported (nearest only)");
+  std::vector<double> scales;
+  shape_t out_shape(x.rank());
+  const std::size_t scales_at = c.opset_below(11) ? 1 : 2;
+  if (c.has(3) && c.in(3).size() > 0) {
+    auto sizes = c.in(3).to_ints();
+    if (sizes.size() != x.rank()) throw shape_error("Resize sizes need one entry per axis");
+    for (std::size_t d = 0; d < x.rank(); ++d) {
+      out_shape[d] = sizes[d];
+      scales.push_back(double(sizes[d]) / double(x.shape()[d]));
+    }
+  } else if (c.has(scales_at) && c.in(scales_at).size() > 0) {
+    scales = c.in(scales_at).to_doubles();
+    if (scales.size() != x.rank()) throw shape_error("Resize scales need one entry per axis");
+    for (std::size_t d = 0; d < x.rank(); ++d) out_shape[d] = std::int64_t(std::floor(double(x.shape()[d]) * scales[d]));
+  } else {
+    throw shape_error("Resize needs scales or sizes");
+  }
+  const std::string coord = c.opset_below(11) ? "asymmetric" : c.attr_string("coordinate_transformation_mode", "half_pixel");
+  const std::string rounding = c.opset_below(11) ? "floor" : c.attr_string("nearest_mode", "round_prefer_floor");
+  return detail::one_of(resize_nearest(x, out_shape, scales, coord, rounding));
+}
+
+inline std::vector<tensor> upsample(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  if (c.attr_string("mode", "nearest") != "nearest") throw unsupported_error("Upsample supports nearest only");
+  std::vector<double> scales = c.has(1) ? c.in(1).to_doubles() : attribute_or<std::vector<double>>(c.attrs, "scales", {});
+  if (scales.size() != x.rank()) throw shape_error("Upsample scales need one entry per axis");
+  shape_t out_shape(x.rank());
+  for (std::size_t d = 0; d < x.rank(); ++d) out_shape[d] = std::int64_t(std::floor(double(x.shape()[d]) * scales[d]));
+  return detail::one_of(resize_nearest(x, out_shape, scales, "asymmetric", "floor"));
+}
+
+}  // namespace nnrewrite::exec::kernels

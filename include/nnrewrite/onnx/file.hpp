@@ -1,0 +1,89 @@
+// Reading and writing ONNX files. A write never leaves a half-written file: the
+// model goes to a temporary file beside the target, which is renamed over it.
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nnrewrite/error.hpp"
+#include "nnrewrite/onnx/export.hpp"
+#include "nnrewrite/onnx/import.hpp"
+
+namespace nnrewrite::onnx_io {
+
+inline onnx::ModelProto read_model_proto(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw file_error("cannot open '" + path.string() + "': " + std::strerror(errno));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.empty()) throw file_error("'" + path.string() + "' is empty");
+  onnx::ModelProto m;
+  if (!m.ParseFromString(bytes))
+    throw file_error("'" + path.string() + "' is not an ONNX model: protobuf parsing failed (truncated or corrupt file?)");
+  if (!m.has_graph()) throw file_error("'" + path.string() + "' is not an ONNX model: it has no graph");
+  return m;
+}
+
+// Loads an ONNX file into G. Every problem becomes a file_error whose message
+// starts with the file name and names the node where one is at fault.
+template <ir_graph G = model>
+G load_onnx(const std::filesystem::path& path) {
+  onnx::ModelProto m = read_model_proto(path);
+  try {
+    return import_model<G>(m, import_options{path.parent_path()});
+  } catch (const error& e) {
+    throw file_error(path.string() + ": " + e.what());
+  }
+}
+
+// Writes bytes to path atomically (temporary file + fsync + rename).
+inline void write_file_atomically(const std::filesystem::path& path, const std::string& bytes) {
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) throw file_error("cannot write '" + path.string() + "': " + std::strerror(errno));
+  auto fail = [&](const char* what) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmpl.c_str());
+    throw file_error(std::string("cannot write '") + path.string() + "': " + what + ": " + std::strerror(err));
+  };
+  for (std::size_t done = 0; done < bytes.size();) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write failed");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) fail("fsync failed");
+  ::fchmod(fd, 0644);
+  if (::close(fd) != 0) {
+    ::unlink(tmpl.c_str());
+    throw file_error("cannot write '" + path.string() + "': close failed: " + std::strerror(errno));
+  }
+  if (std::rename(tmpl.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmpl.c_str());
+    throw file_error("cannot write '" + path.string() + "': rename failed: " + std::strerror(err));
+  }
+}
+
+template <ir_graph G>
+void save_onnx(const G& g, const std::filesystem::path& path) {
+  onnx::ModelProto m = export_model(g);
+  std::string bytes;
+  if (!m.SerializeToString(&bytes)) throw file_error("cannot serialize the model for '" + path.string() + "' (over 2 GiB?)");
+  write_file_atomically(path, bytes);
+}
+
+}  // namespace nnrewrite::onnx_io

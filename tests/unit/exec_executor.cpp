@@ -1,0 +1,150 @@
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+#include "nnrewrite/exec.hpp"
+
+using namespace nnrewrite;
+
+namespace {
+const char* residual = R"(graph {
+  opset "" 13
+  input %x: float32[1,2]
+  const %w: float32[2,2] = [1, 2, 3, 4]
+  node mm: MatMul(%x, %w) -> %h: float32[1,2]
+  node add: Add(%h, %x) -> %s: float32[1,2]
+  node relu: Relu(%s) -> %y: float32[1,2]
+  output %y
+  output %h
+})";
+tensor x12(float a, float b) { return tensor(element_type::float32, {1, 2}, {a, b}); }
+}  // namespace
+
+TEST_CASE("execute runs a residual graph and returns every output", "[exec]") {
+  model g = parse_text(residual);
+  auto out = exec::execute(g, {{"x", x12(1, -2)}});
+  // h = [1*1 + -2*3, 1*2 + -2*4] = [-5, -6]; s = h + x = [-4, -8]; y = relu(s) = [0, 0]
+  CHECK(out.at("h").to_doubles() == std::vector<double>{-5, -6});
+  CHECK(out.at("y").to_doubles() == std::vector<double>{0, 0});
+  auto out2 = exec::execute(g, {{"x", x12(3, 1)}});
+  CHECK(out2.at("y").to_doubles() == std::vector<double>{9, 11});  // [6, 10] + [3, 1]
+}
+
+TEST_CASE("execute can keep intermediates and report every value", "[exec]") {
+  model g = parse_text(residual);
+  std::vector<std::string> seen;
+  exec::execute_options opt;
+  opt.keep_intermediates = true;
+  opt.observe = [&](const std::string& name, const tensor&) { seen.push_back(name); };
+  auto out = exec::execute(g, {{"x", x12(1, 1)}}, opt);
+  CHECK(out.count("s") == 1);
+  CHECK(seen == std::vector<std::string>{"h", "s", "y"});
+}
+
+TEST_CASE("execute checks the inputs it is given", "[exec]") {
+  model g = parse_text(residual);
+  CHECK_THROWS_WITH(exec::execute(g, {}), Catch::Contains("'x'") && Catch::Contains("not given"));
+  CHECK_THROWS_AS(exec::execute(g, {{"x", tensor(element_type::float64, {1, 2})}}), type_error);
+  CHECK_THROWS_WITH(exec::execute(g, {{"x", tensor(element_type::float32, {2, 2})}}),
+                    Catch::Contains("'x' has shape [1,2], was given [2,2]"));
+  CHECK_THROWS_WITH(exec::execute(g, {{"x", x12(1, 1)}, {"bogus", x12(1, 1)}}), Catch::Contains("bogus") && Catch::Contains("no such input"));
+}
+
+TEST_CASE("execute names the node when a kernel fails or is missing", "[exec]") {
+  model bad_shape = parse_text(R"(graph {
+    input %x: float32[1,3]
+    const %w: float32[2,2] = [1, 2, 3, 4]
+    node mm: MatMul(%x, %w) -> %h: float32
+    output %h })");
+  CHECK_THROWS_WITH(exec::execute(bad_shape, {{"x", tensor(element_type::float32, {1, 3})}}),
+                    Catch::Contains("node 'mm'") && Catch::Contains("inner dimensions"));
+  model unknown = parse_text(R"(graph {
+    input %x: float32[2]
+    node f: my.domain.Frobnicate(%x) -> %y: float32[2]
+    output %y })");
+  CHECK_THROWS_AS(exec::execute(unknown, {{"x", tensor(element_type::float32, {2})}}), unsupported_error);
+  CHECK_THROWS_WITH(exec::execute(unknown, {{"x", tensor(element_type::float32, {2})}}),
+                    Catch::Contains("node 'f'") && Catch::Contains("no kernel for my.domain.Frobnicate"));
+  model lies = parse_text(R"(graph {
+    input %x: float32[2]
+    node r: Relu(%x) -> %y: float32[3]
+    output %y })");
+  CHECK_THROWS_WITH(exec::execute(lies, {{"x", tensor(element_type::float32, {2})}}),
+                    Catch::Contains("node 'r'") && Catch::Contains("computed shape [2]") && Catch::Contains("declared [3]"));
+}
+
+TEST_CASE("users can register kernels for their own ops", "[exec]") {
+  exec::kernel_registry reg = exec::default_kernels();
+  reg.add("my.domain", "Double", [](const exec::kernel_context& c) {
+    return std::vector<tensor>{c.in(0) * tensor::scalar(2.0)};
+  });
+  model g = parse_text("graph { input %x: float32[2]\n node my.domain.Double(%x) -> %y: float32[2]\n output %y }");
+  exec::execute_options opt;
+  opt.kernels = &reg;
+  CHECK(exec::execute(g, {{"x", tensor(element_type::float32, {2}, {1.f, 2.f})}}, opt).at("y").to_doubles() ==
+        std::vector<double>{2, 4});
+  CHECK_FALSE(exec::default_kernels().supports("my.domain", "Double"));
+}
+
+TEST_CASE("outputs straight from inputs and constants", "[exec]") {
+  model g = parse_text(R"(graph {
+    input %x: int64[2]
+    const %c: int8[2] = [-1, 7]
+    output %x
+    output %c })");
+  auto out = exec::execute(g, {{"x", tensor(element_type::int64, {2}, {std::int64_t{5}, std::int64_t{6}})}});
+  CHECK(out.at("x").get_int(1) == 6);
+  CHECK(out.at("c").type() == element_type::int8);
+}
+
+TEST_CASE("compare, all_close, exactly_equal and SQNR", "[exec][compare]") {
+  tensor ref(element_type::float32, {4}, {1.f, 1.f, -2.f, 0.f});
+  tensor got(element_type::float32, {4}, {1.1f, 0.9f, -2.f, 0.f});
+  auto d = exec::compare(got, ref);
+  CHECK(d.mismatches == 2);
+  CHECK(d.max_abs == Approx(0.1).epsilon(1e-5));
+  CHECK(d.max_rel == Approx(0.1).epsilon(1e-5));
+  CHECK(exec::all_close(got, ref, 0.2, 0.0));
+  CHECK_FALSE(exec::all_close(got, ref, 0.05, 0.0));
+  CHECK_FALSE(exec::exactly_equal(got, ref));
+  CHECK(exec::exactly_equal(ref, ref.cast(element_type::float64)));  // values, not types
+  // signal 1 + 1 + 4 = 6, noise 0.01 + 0.01 = 0.02: 10 log10(300)
+  CHECK(exec::sqnr_db(ref, got) == Approx(10 * std::log10(300.0)).epsilon(1e-4));
+  CHECK(exec::sqnr_db(ref, ref) == INFINITY);
+  CHECK_THROWS_AS(exec::compare(ref, tensor(element_type::float32, {5})), shape_error);
+  tensor nan1(element_type::float32, {1}, {NAN});
+  CHECK(exec::compare(nan1, nan1).mismatches == 0);
+  CHECK(exec::compare(nan1, tensor(element_type::float32, {1}, {1.f})).max_abs == INFINITY);
+}
+
+TEST_CASE("random inputs respect data types, element types and shapes", "[exec][random]") {
+  model g = parse_text(R"(graph {
+    input %i4: float32[64] !INT4
+    input %bp: float32[64] !BIPOLAR
+    input %u8: float32[N,64] !UINT8
+    input %fx: float32[64] !FIXED<8,4>
+    input %fl: float32[256]
+    input %ix: int64[64]
+    input %b: bool[8]
+    output %i4 })");
+  auto in = exec::random_inputs(g, 7);
+  auto all = [](const tensor& t, auto pred) {
+    for (double v : t.to_doubles())
+      if (!pred(v)) return false;
+    return true;
+  };
+  CHECK(all(in.at("i4"), [](double v) { return v == std::nearbyint(v) && v >= -8 && v <= 7; }));
+  CHECK(all(in.at("bp"), [](double v) { return v == 1 || v == -1; }));
+  CHECK(in.at("u8").shape() == shape_t{1, 64});
+  CHECK(all(in.at("u8"), [](double v) { return v == std::nearbyint(v) && v >= 0 && v <= 255; }));
+  CHECK(all(in.at("fx"), [](double v) { return data_type::fixed(8, 4).allowed(v); }));
+  CHECK_FALSE(all(in.at("fl"), [](double v) { return v == std::nearbyint(v); }));  // real floats
+  CHECK(in.at("ix").type() == element_type::int64);
+  CHECK(all(in.at("b"), [](double v) { return v == 0 || v == 1; }));
+  // The same seed gives the same data; another seed does not.
+  CHECK(exec::random_inputs(g, 7).at("fl") == in.at("fl"));
+  CHECK_FALSE(exec::random_inputs(g, 8).at("fl") == in.at("fl"));
+  // Over many draws every INT4 value shows up.
+  std::set<double> seen;
+  for (double v : in.at("i4").to_doubles()) seen.insert(v);
+  CHECK(seen.size() >= 12);
+}

@@ -1,0 +1,263 @@
+// nnrewrite — the command-line tool.
+//
+//   nnrewrite info MODEL                        what is in a model
+//   nnrewrite run MODEL [--input F.pb ...] [--random N] [--seed S] [--save DIR]
+//   nnrewrite convert IN OUT                    .onnx <-> .nnr (text format), by extension
+//   nnrewrite dot MODEL -o FILE.dot|FILE.svg    Graphviz drawing
+//
+// Exit codes: 0 success, 1 the model or a file is bad (one-line error), 2 usage.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "nnrewrite/exec.hpp"
+#include "nnrewrite/io/dot.hpp"
+#include "nnrewrite/io/text.hpp"
+#include "nnrewrite/ir/verify.hpp"
+#include "nnrewrite/onnx.hpp"
+
+namespace fs = std::filesystem;
+namespace nr = nnrewrite;
+using T = nr::ir_traits<nr::model>;
+
+namespace {
+
+constexpr const char* version = "0.1.0";
+
+bool is_text_file(const fs::path& p) { return p.extension() == ".nnr" || p.extension() == ".txt"; }
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw nr::file_error("cannot open '" + p.string() + "'");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+nr::model load(const fs::path& p, bool quiet) {
+  if (!quiet) std::cerr << "loading " << p.string() << "\n";
+  if (p.extension() == ".onnx") return nr::onnx_io::load_onnx(p);
+  if (is_text_file(p)) {
+    try {
+      return nr::parse_text(read_file(p));
+    } catch (const nr::parse_error& e) {
+      throw nr::file_error(p.string() + ":" + e.what());
+    }
+  }
+  throw nr::file_error("'" + p.string() + "': unknown model format (use .onnx, or .nnr for the text format)");
+}
+
+void save(const nr::model& g, const fs::path& p) {
+  if (p.extension() == ".onnx") return nr::onnx_io::save_onnx(g, p);
+  if (is_text_file(p)) return nr::onnx_io::write_file_atomically(p, nr::to_text(g));
+  throw nr::file_error("'" + p.string() + "': unknown output format (use .onnx, or .nnr for the text format)");
+}
+
+std::string type_text(const nr::value_info& v) {
+  std::string r = std::string(nr::to_string(v.elem)) + (v.shape ? nr::to_string(*v.shape) : "[?]");
+  if (v.dtype) r += " " + v.dtype->name();
+  if (!v.layout.empty()) r += " " + v.layout;
+  return r;
+}
+
+int cmd_info(const fs::path& path, bool quiet) {
+  nr::model g = load(path, quiet);
+  std::map<std::string, int> ops;
+  std::size_t n_ops = 0, n_consts = 0, forks = 0, joins = 0;
+  std::int64_t params = 0;
+  for (auto [it, end] = vertices(g); it != end; ++it) {
+    switch (T::kind(g, *it)) {
+      case nr::node_kind::op: {
+        ++n_ops;
+        std::string dom(T::domain(g, *it));
+        ++ops[(dom.empty() ? "" : dom + ".") + std::string(T::op_type(g, *it))];
+        forks += nr::is_fork(g, *it);
+        joins += nr::is_join(g, *it);
+        break;
+      }
+      case nr::node_kind::constant:
+        ++n_consts;
+        params += T::constant_value(g, *it)->size();
+        break;
+      default: break;
+    }
+  }
+  std::cout << "model " << path.string() << "\n";
+  if (!g.info.producer_name.empty()) std::cout << "  producer  " << g.info.producer_name << " " << g.info.producer_version << "\n";
+  std::cout << "  opsets   ";
+  for (const auto& [d, v] : g.info.opsets) std::cout << " " << (d.empty() ? "ai.onnx" : d) << ":" << v;
+  std::cout << "\n  " << n_ops << " ops, " << n_consts << " constants (" << params << " values), " << forks
+            << " forks, " << joins << " joins\n";
+  std::cout << "inputs\n";
+  for (auto v : T::graph_inputs(g)) std::cout << "  " << T::value(g, v, 0).name << ": " << type_text(T::value(g, v, 0)) << "\n";
+  std::cout << "outputs\n";
+  for (auto v : T::graph_outputs(g)) {
+    auto o = nr::operand(g, v, 0);
+    std::cout << "  " << T::name(g, v) << ": " << (o ? type_text(T::value(g, o->node, o->port)) : "(no producer)") << "\n";
+  }
+  std::cout << "ops\n";
+  std::vector<std::pair<std::string, int>> sorted(ops.begin(), ops.end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](auto& a, auto& b) { return a.second > b.second; });
+  for (const auto& [op, n] : sorted) std::cout << "  " << n << " x " << op << "\n";
+  auto problems = nr::verify(g);
+  std::cout << "verify: " << (problems.empty() ? "no problems" : std::to_string(problems.size()) + " problems") << "\n";
+  for (const auto& p : problems) std::cout << "  " << p.message() << "\n";
+  return problems.empty() ? 0 : 1;
+}
+
+std::string preview(const nr::tensor& t, std::size_t n = 8) {
+  std::string r = "[";
+  for (std::int64_t i = 0; i < std::min<std::int64_t>(t.size(), std::int64_t(n)); ++i) {
+    if (i) r += ", ";
+    std::ostringstream s;
+    s << t.get(i);
+    r += s.str();
+  }
+  return r + (t.size() > std::int64_t(n) ? ", ...]" : "]");
+}
+
+void print_outputs(const nr::exec::tensor_map& out) {
+  for (const auto& [name, t] : out) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (double v : t.to_doubles()) lo = std::min(lo, v), hi = std::max(hi, v);
+    std::cout << "  " << name << ": " << nr::to_string(t.type()) << nr::to_string(t.shape()) << " min " << lo << " max " << hi
+              << " " << preview(t) << "\n";
+  }
+}
+
+int cmd_run(const fs::path& path, const std::vector<std::string>& input_files, int random_runs, std::uint64_t seed,
+            const std::string& save_dir, bool quiet) {
+  nr::model g = load(path, quiet);
+  const auto inputs = T::graph_inputs(g);
+  if (!input_files.empty()) {
+    nr::exec::tensor_map in;
+    for (std::size_t i = 0; i < input_files.size(); ++i) {
+      std::string spec = input_files[i], name;
+      if (auto eq = spec.find('='); eq != std::string::npos) name = spec.substr(0, eq), spec = spec.substr(eq + 1);
+      auto [stored, t] = nr::onnx_io::load_named_tensor(spec);
+      if (name.empty()) name = !stored.empty() && nr::find_value(g, stored) ? stored
+                             : i < inputs.size() ? T::value(g, inputs[i], 0).name : "";
+      if (name.empty()) throw nr::file_error("'" + spec + "': more input files than graph inputs");
+      in.insert_or_assign(name, std::move(t));
+    }
+    random_runs = 0;
+    auto out = nr::exec::execute(g, in);
+    std::cout << "outputs\n";
+    print_outputs(out);
+    if (!save_dir.empty()) {
+      fs::create_directories(save_dir);
+      std::size_t i = 0;
+      for (auto v : T::graph_outputs(g)) {
+        const std::string name(T::name(g, v));
+        nr::onnx_io::write_file_atomically(fs::path(save_dir) / ("output_" + std::to_string(i++) + ".pb"),
+                                           nr::onnx_io::serialize_tensor(out.at(name), name));
+      }
+      if (!quiet) std::cerr << "saved " << i << " outputs to " << save_dir << "\n";
+    }
+    return 0;
+  }
+  for (int r = 0; r < std::max(random_runs, 1); ++r) {
+    auto in = nr::exec::random_inputs(g, seed + std::uint64_t(r));
+    auto out = nr::exec::execute(g, in);
+    std::cout << "run " << r << " (random inputs, seed " << seed + std::uint64_t(r) << ")\n";
+    print_outputs(out);
+  }
+  return 0;
+}
+
+int cmd_convert(const fs::path& in, const fs::path& out, bool quiet) {
+  nr::model g = load(in, quiet);
+  save(g, out);
+  if (!quiet) std::cerr << "wrote " << out.string() << "\n";
+  return 0;
+}
+
+int cmd_dot(const fs::path& in, const fs::path& out, bool quiet) {
+  nr::model g = load(in, quiet);
+  const std::string dot = nr::to_dot(g);
+  if (out.extension() == ".svg") {
+    if (std::system("dot -V > /dev/null 2>&1") != 0)
+      throw nr::file_error("writing SVG needs Graphviz's 'dot' (apt-get install graphviz); write a .dot file instead");
+    const fs::path tmp = out.string() + ".dot.tmp";
+    nr::onnx_io::write_file_atomically(tmp, dot);
+    const std::string cmd = "dot -Tsvg '" + tmp.string() + "' -o '" + out.string() + "'";
+    const int rc = std::system(cmd.c_str());
+    fs::remove(tmp);
+    if (rc != 0) throw nr::file_error("Graphviz 'dot' failed to write '" + out.string() + "'");
+  } else {
+    nr::onnx_io::write_file_atomically(out, dot);
+  }
+  if (!quiet) std::cerr << "wrote " << out.string() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"nnrewrite: inspect, run and convert quantized neural-network graphs (ONNX, QONNX, nnrewrite text)"};
+  app.set_version_flag("--version", version);
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags (-q) may also follow the subcommand
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "No progress messages on stderr");
+
+  std::string model_path, out_path, save_dir;
+  std::vector<std::string> input_files;
+  int random_runs = 1;
+  std::uint64_t seed = 0;
+
+  auto* info = app.add_subcommand("info", "Op histogram, inputs and outputs with shapes and data types, forks and joins, verification");
+  info->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required()->check(CLI::ExistingFile);
+
+  auto* run = app.add_subcommand("run", "Execute a model with the reference executor and print its outputs");
+  run->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required()->check(CLI::ExistingFile);
+  auto* in_opt = run->add_option("--input,-i", input_files,
+                                 "Input TensorProto file(s) (.pb), in graph-input order or as NAME=FILE");
+  run->add_option("--random", random_runs, "Run N times on random inputs that respect each input's data type")
+      ->check(CLI::Range(1, 1000000))
+      ->excludes(in_opt);
+  run->add_option("--seed", seed, "Seed of the first random run");
+  run->add_option("--save", save_dir, "Directory to write the outputs to, as output_<i>.pb")->needs(in_opt);
+
+  auto* convert = app.add_subcommand("convert", "Convert between ONNX (.onnx) and the nnrewrite text format (.nnr)");
+  convert->add_option("IN", model_path, "Model to read")->required()->check(CLI::ExistingFile);
+  convert->add_option("OUT", out_path, "File to write; the extension chooses the format")->required();
+
+  auto* dot = app.add_subcommand("dot", "Draw a model with Graphviz");
+  dot->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required()->check(CLI::ExistingFile);
+  dot->add_option("-o,--output", out_path, "Output .dot file (or .svg, with Graphviz installed)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "nnrewrite: " << e.what() << "\nRun with --help for usage.\n";
+    return 2;
+  }
+
+  try {
+    if (info->parsed()) return cmd_info(model_path, quiet);
+    if (run->parsed()) return cmd_run(model_path, input_files, random_runs, seed, save_dir, quiet);
+    if (convert->parsed()) return cmd_convert(model_path, out_path, quiet);
+    if (dot->parsed()) return cmd_dot(model_path, out_path, quiet);
+  } catch (const nr::error& e) {
+    std::cerr << "nnrewrite: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "nnrewrite: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
