@@ -63,7 +63,8 @@ inline window sliding_window(const kernel_context& c, const shape_t& x, const sh
 
 }  // namespace detail
 
-inline std::vector<tensor> conv(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> conv(const kernel_context& c) {
   const tensor& x_in = c.in(0);
   const tensor& w_in = c.in(1);
   if (x_in.rank() < 3 || w_in.rank() != x_in.rank()) throw shape_error("Conv needs input and weights of equal rank >= 3");
@@ -136,7 +137,8 @@ inline std::vector<tensor> conv(const kernel_context& c) {
   return r;
 }
 
-inline std::vector<tensor> conv_transpose(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> conv_transpose(const kernel_context& c) {
   const tensor& x_in = c.in(0);
   const tensor& w_in = c.in(1);
   if (x_in.rank() < 3 || w_in.rank() != x_in.rank()) throw shape_error("ConvTranspose needs input and weights of equal rank >= 3");

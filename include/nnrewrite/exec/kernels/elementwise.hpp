@@ -41,22 +41,32 @@ tensor unary(const tensor& x, F f) {
 
 }  // namespace detail
 
-inline std::vector<tensor> add(const kernel_context& c) { return detail::one(detail::arith(c.in(0), c.in(1), std::plus<>{})); }
-inline std::vector<tensor> sub(const kernel_context& c) { return detail::one(detail::arith(c.in(0), c.in(1), std::minus<>{})); }
-inline std::vector<tensor> mul(const kernel_context& c) { return detail::one(detail::arith(c.in(0), c.in(1), std::multiplies<>{})); }
-inline std::vector<tensor> div(const kernel_context& c) { return detail::one(c.in(0) / c.in(1)); }
-inline std::vector<tensor> pow(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> add(const kernel_context& c) { return detail::one(detail::arith(c.in(0), c.in(1), std::plus<>{})); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> sub(const kernel_context& c) { return detail::one(detail::arith(c.in(0), c.in(1), std::minus<>{})); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> mul(const kernel_context& c) { return detail::one(detail::arith(c.in(0), c.in(1), std::multiplies<>{})); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> div(const kernel_context& c) { return detail::one(c.in(0) / c.in(1)); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> pow(const kernel_context& c) {
   const tensor& x = c.in(0);
   tensor y = c.in(1).type() == x.type() ? c.in(1) : c.in(1).cast(is_floating(x.type()) ? element_type::float64 : element_type::int64);
   return detail::one(wrap_to_type(tensor::broadcast(x, y.cast(x.type()), x.type(), [](auto a, auto b) {
     return static_cast<decltype(a)>(std::pow(double(a), double(b)));
   })));
 }
-inline std::vector<tensor> equal(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a == b; })); }
-inline std::vector<tensor> less(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a < b; })); }
-inline std::vector<tensor> greater(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a > b; })); }
-inline std::vector<tensor> logical_and(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a && b; })); }
-inline std::vector<tensor> logical_or(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a || b; })); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> equal(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a == b; })); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> less(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a < b; })); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> greater(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a > b; })); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> logical_and(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a && b; })); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> logical_or(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a || b; })); }
 
 template <int Kind>  // 0 max, 1 min, 2 sum, 3 mean
 std::vector<tensor> variadic(const kernel_context& c) {
@@ -73,7 +83,8 @@ std::vector<tensor> variadic(const kernel_context& c) {
   return detail::one(std::move(acc));
 }
 
-inline std::vector<tensor> where(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> where(const kernel_context& c) {
   const tensor &cond = c.in(0), &x = c.in(1), &y = c.in(2);
   const shape_t shape = broadcast_shapes(broadcast_shapes(cond.shape(), x.shape()), y.shape());
   const tensor k = expand_to(cond, shape);
@@ -84,12 +95,15 @@ inline std::vector<tensor> where(const kernel_context& c) {
   return detail::one(std::move(out));
 }
 
-inline std::vector<tensor> relu(const kernel_context& c) { return detail::one(detail::unary(c.in(0), [](double v) { return v > 0 ? v : 0.0; })); }
-inline std::vector<tensor> leaky_relu(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> relu(const kernel_context& c) { return detail::one(detail::unary(c.in(0), [](double v) { return v > 0 ? v : 0.0; })); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> leaky_relu(const kernel_context& c) {
   const double alpha = c.attr_float("alpha", 0.01);
   return detail::one(detail::unary(c.in(0), [&](double v) { return v >= 0 ? v : alpha * v; }));
 }
-inline std::vector<tensor> prelu(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> prelu(const kernel_context& c) {
   const tensor& x = c.in(0);
   tensor slope = c.in(1);
   // Before opset 7 a 1-D slope of C values applied along the channel axis.
@@ -100,17 +114,21 @@ inline std::vector<tensor> prelu(const kernel_context& c) {
   }
   return detail::one(tensor::broadcast(x, slope, x.type(), [](auto v, auto a) { return v < 0 ? a * v : v; }));
 }
-inline std::vector<tensor> sigmoid(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> sigmoid(const kernel_context& c) {
   return detail::one(detail::unary(c.in(0), [](double v) { return 1.0 / (1.0 + std::exp(-v)); }));
 }
-inline std::vector<tensor> hard_sigmoid(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> hard_sigmoid(const kernel_context& c) {
   const double alpha = c.attr_float("alpha", 0.2), beta = c.attr_float("beta", 0.5);
   return detail::one(detail::unary(c.in(0), [&](double v) { return std::max(0.0, std::min(1.0, alpha * v + beta)); }));
 }
-inline std::vector<tensor> hard_swish(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> hard_swish(const kernel_context& c) {
   return detail::one(detail::unary(c.in(0), [](double v) { return v * std::max(0.0, std::min(1.0, v / 6.0 + 0.5)); }));
 }
-inline std::vector<tensor> clip(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> clip(const kernel_context& c) {
   const tensor& x = c.in(0);
   double lo = -INFINITY, hi = INFINITY;
   if (c.opset_below(11)) {
@@ -133,7 +151,8 @@ inline double reciprocal_of(double v) { return 1.0 / v; }
 inline double round_half_even(double v) { return std::nearbyint(v); }
 inline double abs_of(double v) { return std::fabs(v); }
 
-inline std::vector<tensor> identity(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> identity(const kernel_context& c) {
   if (c.op_type == "Dropout" && ((c.has(2) && c.in(2).get(0) != 0) || c.attr_int("is_test", 1) == 0))
     throw unsupported_error("Dropout in training mode is random; the reference executor runs inference only");
   std::vector<tensor> r{c.in(0)};
@@ -145,7 +164,8 @@ inline std::vector<tensor> identity(const kernel_context& c) {
   return r;
 }
 
-inline tensor cast_to(const tensor& x, element_type to) {
+template <class = void>
+tensor cast_to(const tensor& x, element_type to) {
   if (to == element_type::boolean) return x.map([](auto v) { return v != 0 ? 1 : 0; }).cast(element_type::int64).cast(to);
   tensor r = is_floating(x.type()) && !is_floating(to) ? x.map([](auto v) { return std::trunc(double(v)); }).cast(to) : x.cast(to);
   if (to == element_type::float16)
@@ -157,7 +177,8 @@ inline tensor cast_to(const tensor& x, element_type to) {
   return wrap_to_type(std::move(r));
 }
 
-inline std::vector<tensor> cast(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> cast(const kernel_context& c) {
   const auto to = c.attr_int("to", 1);
   // ONNX TensorProto element codes (see onnx.proto): the executor does not depend on protobuf.
   static const std::pair<int, element_type> codes[] = {

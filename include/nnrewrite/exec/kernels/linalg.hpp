@@ -16,7 +16,8 @@ template <class T>
 using mmap = Eigen::Map<row_matrix<T>>;
 }  // namespace detail
 
-inline tensor matmul(const tensor& a_in, const tensor& b_in) {
+template <class = void>
+tensor matmul(const tensor& a_in, const tensor& b_in) {
   const element_type t = tensor::promote(a_in.type(), b_in.type());
   tensor a = a_in.type() == t ? a_in : a_in.cast(t);
   tensor b = b_in.type() == t ? b_in : b_in.cast(t);
@@ -52,13 +53,15 @@ inline tensor matmul(const tensor& a_in, const tensor& b_in) {
   return wrap_to_type(std::move(out));
 }
 
-inline std::vector<tensor> matmul(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> matmul(const kernel_context& c) {
   std::vector<tensor> r;
   r.push_back(matmul(c.in(0), c.in(1)));
   return r;
 }
 
-inline std::vector<tensor> gemm(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> gemm(const kernel_context& c) {
   tensor a = c.in(0), b = c.in(1);
   if (a.rank() != 2 || b.rank() != 2) throw shape_error("Gemm operands must be matrices");
   if (c.attr_int("transA", 0)) a = a.transpose();

@@ -51,7 +51,8 @@ inline window pool_window(const kernel_context& c, const tensor& x) {
 
 }  // namespace detail
 
-inline std::vector<tensor> max_pool(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> max_pool(const kernel_context& c) {
   const tensor& x = c.in(0);
   const detail::window w = detail::pool_window(c, x);
   const std::int64_t planes = x.shape()[0] * x.shape()[1], in_size = num_elements(w.in), out_size = num_elements(w.out);
@@ -81,7 +82,8 @@ inline std::vector<tensor> max_pool(const kernel_context& c) {
   return r;
 }
 
-inline std::vector<tensor> average_pool(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> average_pool(const kernel_context& c) {
   const tensor& x = c.in(0);
   const detail::window w = detail::pool_window(c, x);
   const bool include_pad = c.attr_int("count_include_pad", 0) != 0;

@@ -25,7 +25,8 @@ inline std::int64_t multithreshold_channel_axis(const attribute_map& attrs, std:
   return std::int64_t(rank) - 1;
 }
 
-inline std::vector<tensor> multithreshold(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> multithreshold(const kernel_context& c) {
   const tensor& x = c.in(0);
   const tensor& t = c.in(1);
   if (t.rank() != 2) throw shape_error("MultiThreshold thresholds must be (channels, steps), got " + to_string(t.shape()));
@@ -82,7 +83,8 @@ inline double quant_max(bool is_signed, bool narrow, double bits) {
 
 // y = (round(clip(x/s + z, qmin, qmax)) - z) * s, broadcasting scale, zero point
 // and bit width against x. A signed 1-bit Quant is bipolar, as in QONNX.
-inline std::vector<tensor> quant(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> quant(const kernel_context& c) {
   const tensor& x = c.in(0);
   const bool is_signed = c.attr_int("signed", 1) != 0, narrow = c.attr_int("narrow", 0) != 0;
   const std::string mode = upper(c.attr_string("rounding_mode", "ROUND"));
@@ -104,7 +106,8 @@ inline std::vector<tensor> quant(const kernel_context& c) {
   return r;
 }
 
-inline std::vector<tensor> bipolar_quant(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> bipolar_quant(const kernel_context& c) {
   const tensor& x = c.in(0);
   tensor y = tensor::broadcast(x.cast(element_type::float64), c.in(1).cast(element_type::float64), element_type::float64,
                                [](double v, double s) { return (v >= 0 ? 1.0 : -1.0) * s; });
@@ -115,7 +118,8 @@ inline std::vector<tensor> bipolar_quant(const kernel_context& c) {
 
 // Trunc, both forms: (x, scale, zeropt, in_bits, out_bits) — FINN-era QONNX — and
 // (x, scale, zeropt, in_bits, out_scale, out_zeropt, out_bits).
-inline std::vector<tensor> trunc(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> trunc(const kernel_context& c) {
   const tensor& x = c.in(0);
   const std::string mode = upper(c.attr_string("rounding_mode", "FLOOR"));
   const bool seven = c.inputs.size() >= 7;

@@ -9,7 +9,8 @@
 
 namespace nnrewrite::exec::kernels {
 
-inline std::vector<tensor> batch_norm(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> batch_norm(const kernel_context& c) {
   if (c.attr_int("training_mode", 0) != 0 || c.num_outputs > 1)
     throw unsupported_error("BatchNormalization in training mode is not supported (inference only)");
   const tensor& x = c.in(0);
@@ -33,7 +34,8 @@ inline std::vector<tensor> batch_norm(const kernel_context& c) {
   return r;
 }
 
-inline std::vector<tensor> softmax(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> softmax(const kernel_context& c) {
   const tensor& x = c.in(0);
   const auto r = std::int64_t(x.rank());
   const bool legacy = c.opset_below(13);  // before 13: flatten to 2-D at axis, softmax over the second part
@@ -61,7 +63,8 @@ inline std::vector<tensor> softmax(const kernel_context& c) {
   return out;
 }
 
-inline std::vector<tensor> top_k(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> top_k(const kernel_context& c) {
   const tensor& x = c.in(0);
   const auto r = std::int64_t(x.rank());
   const std::int64_t axis = normalize_axis(c.attr_int("axis", -1), r);

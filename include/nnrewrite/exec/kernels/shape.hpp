@@ -26,7 +26,8 @@ inline std::optional<std::vector<std::int64_t>> ints_from(const kernel_context& 
 }
 
 // Copies the sub-block of `src` described by per-axis (start, step, count) into a new tensor.
-inline tensor gather_block(const tensor& src, const shape_t& start, const shape_t& step, const shape_t& count) {
+template <class = void>
+tensor gather_block(const tensor& src, const shape_t& start, const shape_t& step, const shape_t& count) {
   tensor out(src.type(), count);
   const shape_t st = strides_of(src.shape());
   shape_t s(st.size());
@@ -45,7 +46,8 @@ inline tensor gather_block(const tensor& src, const shape_t& start, const shape_
 
 }  // namespace detail
 
-inline std::vector<tensor> reshape(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> reshape(const kernel_context& c) {
   const tensor& x = c.in(0);
   auto spec = detail::ints_from(c, 1, "shape");
   if (!spec) throw shape_error("Reshape needs a shape");
@@ -59,7 +61,8 @@ inline std::vector<tensor> reshape(const kernel_context& c) {
   return detail::one_of(x.reshape(shape));
 }
 
-inline std::vector<tensor> flatten(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> flatten(const kernel_context& c) {
   const tensor& x = c.in(0);
   const auto r = std::int64_t(x.rank());
   std::int64_t axis = c.attr_int("axis", 1);
@@ -70,7 +73,8 @@ inline std::vector<tensor> flatten(const kernel_context& c) {
   return detail::one_of(x.reshape({outer, outer == 0 ? 0 : x.size() / outer}));
 }
 
-inline std::vector<tensor> squeeze(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> squeeze(const kernel_context& c) {
   const tensor& x = c.in(0);
   const auto r = std::int64_t(x.rank());
   auto axes = detail::ints_from(c, 1, "axes");
@@ -90,7 +94,8 @@ inline std::vector<tensor> squeeze(const kernel_context& c) {
   return detail::one_of(x.reshape(shape));
 }
 
-inline std::vector<tensor> unsqueeze(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> unsqueeze(const kernel_context& c) {
   const tensor& x = c.in(0);
   auto axes = detail::ints_from(c, 1, "axes");
   if (!axes) throw shape_error("Unsqueeze needs axes");
@@ -107,14 +112,17 @@ inline std::vector<tensor> unsqueeze(const kernel_context& c) {
   return detail::one_of(x.reshape(shape));
 }
 
-inline std::vector<tensor> transpose(const kernel_context& c) { return detail::one_of(c.in(0).transpose(c.attr_ints("perm"))); }
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> transpose(const kernel_context& c) { return detail::one_of(c.in(0).transpose(c.attr_ints("perm"))); }
 
-inline std::vector<tensor> expand(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> expand(const kernel_context& c) {
   const tensor& x = c.in(0);
   return detail::one_of(expand_to(x, broadcast_shapes(x.shape(), c.in(1).to_ints())));
 }
 
-inline std::vector<tensor> concat(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> concat(const kernel_context& c) {
   const tensor& first = c.in(0);
   const auto r = std::int64_t(first.rank());
   const std::int64_t axis = normalize_axis(c.attr_int("axis", 0), r);
@@ -146,7 +154,8 @@ inline std::vector<tensor> concat(const kernel_context& c) {
   return detail::one_of(std::move(out));
 }
 
-inline std::vector<tensor> split(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> split(const kernel_context& c) {
   const tensor& x = c.in(0);
   const std::int64_t axis = normalize_axis(c.attr_int("axis", 0), std::int64_t(x.rank()));
   const std::int64_t dim = x.shape()[std::size_t(axis)];
@@ -170,7 +179,8 @@ inline std::vector<tensor> split(const kernel_context& c) {
   return out;
 }
 
-inline std::vector<tensor> slice(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> slice(const kernel_context& c) {
   const tensor& x = c.in(0);
   const auto r = std::int64_t(x.rank());
   std::vector<std::int64_t> starts, ends, axes, steps;
@@ -211,7 +221,8 @@ inline std::vector<tensor> slice(const kernel_context& c) {
   return detail::one_of(detail::gather_block(x, start, step, count));
 }
 
-inline std::vector<tensor> pad(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> pad(const kernel_context& c) {
   const tensor& x = c.in(0);
   const auto r = std::int64_t(x.rank());
   std::vector<std::int64_t> pads;
@@ -270,7 +281,8 @@ inline std::vector<tensor> pad(const kernel_context& c) {
   return detail::one_of(std::move(out));
 }
 
-inline std::vector<tensor> gather(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> gather(const kernel_context& c) {
   const tensor& x = c.in(0);
   const tensor& indices = c.in(1);
   const auto r = std::int64_t(x.rank());
@@ -300,7 +312,8 @@ inline std::vector<tensor> gather(const kernel_context& c) {
   return detail::one_of(std::move(out));
 }
 
-inline std::vector<tensor> shape_of(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> shape_of(const kernel_context& c) {
   const auto& s = c.in(0).shape();
   const auto r = std::int64_t(s.size());
   std::int64_t b = c.attr_int("start", 0), e = c.attr_int("end", r);
@@ -312,7 +325,8 @@ inline std::vector<tensor> shape_of(const kernel_context& c) {
   return detail::one_of(tensor(element_type::int64, {std::int64_t(v.size())}, v));
 }
 
-inline std::vector<tensor> constant_of_shape(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> constant_of_shape(const kernel_context& c) {
   const auto shape = c.in(0).to_ints();
   const tensor* v = find_attribute<tensor>(c.attrs, "value");
   tensor out(v ? v->type() : element_type::float32, shape);
@@ -324,7 +338,8 @@ inline std::vector<tensor> constant_of_shape(const kernel_context& c) {
   return detail::one_of(std::move(out));
 }
 
-inline std::vector<tensor> constant(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> constant(const kernel_context& c) {
   if (const tensor* t = find_attribute<tensor>(c.attrs, "value")) return detail::one_of(*t);
   if (c.attrs.count("value_float")) return detail::one_of(tensor::scalar(c.attr_float("value_float", 0)));
   if (c.attrs.count("value_int")) return detail::one_of(tensor::scalar(double(c.attr_int("value_int", 0)), element_type::int64));
@@ -340,7 +355,8 @@ inline std::vector<tensor> constant(const kernel_context& c) {
 }
 
 // Nearest-neighbour resizing; scales[d] = out/in per axis.
-inline tensor resize_nearest(const tensor& x, const shape_t& out_shape, const std::vector<double>& scales,
+template <class = void>
+tensor resize_nearest(const tensor& x, const shape_t& out_shape, const std::vector<double>& scales,
                              const std::string& coord, const std::string& rounding) {
   const std::size_t r = x.rank();
   std::vector<std::vector<std::int64_t>> src(r);
@@ -377,7 +393,8 @@ inline tensor resize_nearest(const tensor& x, const shape_t& out_shape, const st
   return out;
 }
 
-inline std::vector<tensor> resize(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> resize(const kernel_context& c) {
   const tensor& x = c.in(0);
   const std::string mode = c.attr_string("mode", "nearest");
   if (mode != "nearest") throw unsupported_error("Resize mode '" + mode + "' is not supported (nearest only)");
@@ -403,7 +420,8 @@ inline std::vector<tensor> resize(const kernel_context& c) {
   return detail::one_of(resize_nearest(x, out_shape, scales, coord, rounding));
 }
 
-inline std::vector<tensor> upsample(const kernel_context& c) {
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> upsample(const kernel_context& c) {
   const tensor& x = c.in(0);
   if (c.attr_string("mode", "nearest") != "nearest") throw unsupported_error("Upsample supports nearest only");
   std::vector<double> scales = c.has(1) ? c.in(1).to_doubles() : attribute_or<std::vector<double>>(c.attrs, "scales", {});
