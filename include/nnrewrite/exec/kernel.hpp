@@ -50,11 +50,9 @@ class kernel_registry {
     if (is_qonnx_domain(domain)) return "qonnx";
     return std::string(domain);
   }
-  void add(std::string_view domain, std::string_view op, kernel_fn fn) {
-    table_[family(domain) + "\n" + std::string(op)] = fn;
-  }
+  void add(std::string_view domain, std::string_view op, kernel_fn fn) { table_[key(domain, op)] = fn; }
   kernel_fn find(std::string_view domain, std::string_view op) const {
-    auto it = table_.find(family(domain) + "\n" + std::string(op));
+    auto it = table_.find(key(domain, op));
     return it == table_.end() ? nullptr : it->second;
   }
   bool supports(std::string_view domain, std::string_view op) const { return find(domain, op) != nullptr; }
@@ -68,6 +66,12 @@ class kernel_registry {
   }
 
  private:
+  static std::string key(std::string_view domain, std::string_view op) {
+    std::string k = family(domain);
+    k += '\n';
+    k += op;
+    return k;
+  }
   std::unordered_map<std::string, kernel_fn> table_;
 };
 

@@ -78,7 +78,11 @@ inline std::string annotations_text(const value_info& v) {
   return r;
 }
 
-inline std::string value_text(std::string_view name) { return "%" + (is_bare(name) ? std::string(name) : quote(name)); }
+inline std::string value_text(std::string_view name) {
+  std::string r(1, '%');  // appended, not "%" + ...: GCC 12 -O3 warns falsely (-Wrestrict) on that
+  r += is_bare(name) ? std::string(name) : quote(name);
+  return r;
+}
 
 inline std::string value_decl_text(const value_info& v) {
   std::string r = value_text(v.name) + ": " + std::string(to_string(v.elem));
