@@ -95,6 +95,21 @@ inline tensor wrap_to_type(tensor t) {
   return t;
 }
 
+// A kernel's one result.
+inline std::vector<tensor> single(tensor t) {
+  std::vector<tensor> r;
+  r.push_back(std::move(t));
+  return r;
+}
+
+// Steps a row-major multi-index through `shape` (the last axis fastest).
+inline void advance(shape_t& index, const shape_t& shape) {
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    if (++index[d] < shape[d]) return;
+    index[d] = 0;
+  }
+}
+
 // t broadcast to `shape` (numpy rules), materialised.
 inline tensor expand_to(const tensor& t, const shape_t& shape) {
   return tensor::broadcast(t, tensor(t.type(), shape), t.type(), [](auto a, auto) { return a; });

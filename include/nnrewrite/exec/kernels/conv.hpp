@@ -99,11 +99,9 @@ std::vector<tensor> conv(const kernel_context& c) {
           off = (pos < 0 || pos >= win.in[d]) ? -1 : off + pos * in_strides[d];
         }
         source[std::size_t(kk * out_size + o)] = off;
-        for (std::size_t d = win.spatial; d-- > 0;)
-          if (++oidx[d] < win.out[d]) break; else oidx[d] = 0;
+        advance(oidx, win.out);
       }
-      for (std::size_t d = win.spatial; d-- > 0;)
-        if (++kidx[d] < kernel[d]) break; else kidx[d] = 0;
+      advance(kidx, kernel);
     }
   }
   std::visit([&](auto& o) {
@@ -132,9 +130,7 @@ std::vector<tensor> conv(const kernel_context& c) {
     bshape[1] = m;
     out = tensor::broadcast(out, bias.reshape(bshape), t, std::plus<>{});
   }
-  std::vector<tensor> r;
-  r.push_back(wrap_to_type(std::move(out)));
-  return r;
+  return single(wrap_to_type(std::move(out)));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -205,11 +201,9 @@ std::vector<tensor> conv_transpose(const kernel_context& c) {
                 off = (pos < 0 || pos >= out[d]) ? -1 : off + pos * out_strides[d];
               }
               if (off >= 0) plane[off] += row[q];
-              for (std::size_t d = sp; d-- > 0;)
-                if (++iidx[d] < in[d]) break; else iidx[d] = 0;
+              advance(iidx, in);
             }
-            for (std::size_t d = sp; d-- > 0;)
-              if (++kidx[d] < kernel[d]) break; else kidx[d] = 0;
+            advance(kidx, kernel);
           }
         }
       }
@@ -219,9 +213,7 @@ std::vector<tensor> conv_transpose(const kernel_context& c) {
     bshape[1] = m;
     result = tensor::broadcast(result, c.in(2).reshape(bshape), t, std::plus<>{});
   }
-  std::vector<tensor> r;
-  r.push_back(wrap_to_type(std::move(result)));
-  return r;
+  return single(wrap_to_type(std::move(result)));
 }
 
 }  // namespace nnrewrite::exec::kernels

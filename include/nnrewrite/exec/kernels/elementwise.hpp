@@ -12,12 +12,6 @@ namespace nnrewrite::exec::kernels {
 
 namespace detail {
 
-inline std::vector<tensor> one(tensor t) {
-  std::vector<tensor> r;
-  r.push_back(std::move(t));
-  return r;
-}
-
 // a OP b in a's element type (ONNX requires equal types), wrapping narrow integers.
 template <class F>
 tensor arith(const tensor& a, const tensor& b, F f) {
@@ -42,31 +36,31 @@ tensor unary(const tensor& x, F f) {
 }  // namespace detail
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> add(const kernel_context& c) { return detail::one(detail::arith(c.in(0), c.in(1), std::plus<>{})); }
+std::vector<tensor> add(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), std::plus<>{})); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> sub(const kernel_context& c) { return detail::one(detail::arith(c.in(0), c.in(1), std::minus<>{})); }
+std::vector<tensor> sub(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), std::minus<>{})); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> mul(const kernel_context& c) { return detail::one(detail::arith(c.in(0), c.in(1), std::multiplies<>{})); }
+std::vector<tensor> mul(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), std::multiplies<>{})); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> div(const kernel_context& c) { return detail::one(c.in(0) / c.in(1)); }
+std::vector<tensor> div(const kernel_context& c) { return single(c.in(0) / c.in(1)); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> pow(const kernel_context& c) {
   const tensor& x = c.in(0);
   tensor y = c.in(1).type() == x.type() ? c.in(1) : c.in(1).cast(is_floating(x.type()) ? element_type::float64 : element_type::int64);
-  return detail::one(wrap_to_type(tensor::broadcast(x, y.cast(x.type()), x.type(), [](auto a, auto b) {
+  return single(wrap_to_type(tensor::broadcast(x, y.cast(x.type()), x.type(), [](auto a, auto b) {
     return static_cast<decltype(a)>(std::pow(double(a), double(b)));
   })));
 }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> equal(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a == b; })); }
+std::vector<tensor> equal(const kernel_context& c) { return single(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a == b; })); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> less(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a < b; })); }
+std::vector<tensor> less(const kernel_context& c) { return single(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a < b; })); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> greater(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a > b; })); }
+std::vector<tensor> greater(const kernel_context& c) { return single(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a > b; })); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> logical_and(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a && b; })); }
+std::vector<tensor> logical_and(const kernel_context& c) { return single(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a && b; })); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> logical_or(const kernel_context& c) { return detail::one(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a || b; })); }
+std::vector<tensor> logical_or(const kernel_context& c) { return single(detail::compare(c.in(0), c.in(1), [](auto a, auto b) { return a || b; })); }
 
 template <int Kind>  // 0 max, 1 min, 2 sum, 3 mean
 std::vector<tensor> variadic(const kernel_context& c) {
@@ -80,7 +74,7 @@ std::vector<tensor> variadic(const kernel_context& c) {
     });
   }
   if constexpr (Kind == 3) acc = acc.map([&](auto v) { return double(v) / double(n); });
-  return detail::one(std::move(acc));
+  return single(std::move(acc));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -92,15 +86,15 @@ std::vector<tensor> where(const kernel_context& c) {
   const tensor xs = expand_to(x, shape);
   for (std::int64_t i = 0; i < out.size(); ++i)
     if (k.get_int(i) != 0) out.set(i, xs.get(i));
-  return detail::one(std::move(out));
+  return single(std::move(out));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> relu(const kernel_context& c) { return detail::one(detail::unary(c.in(0), [](double v) { return v > 0 ? v : 0.0; })); }
+std::vector<tensor> relu(const kernel_context& c) { return single(detail::unary(c.in(0), [](double v) { return v > 0 ? v : 0.0; })); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> leaky_relu(const kernel_context& c) {
   const double alpha = c.attr_float("alpha", 0.01);
-  return detail::one(detail::unary(c.in(0), [&](double v) { return v >= 0 ? v : alpha * v; }));
+  return single(detail::unary(c.in(0), [&](double v) { return v >= 0 ? v : alpha * v; }));
 }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> prelu(const kernel_context& c) {
@@ -112,20 +106,20 @@ std::vector<tensor> prelu(const kernel_context& c) {
     s[0] = slope.size();
     slope = slope.reshape(s);
   }
-  return detail::one(tensor::broadcast(x, slope, x.type(), [](auto v, auto a) { return v < 0 ? a * v : v; }));
+  return single(tensor::broadcast(x, slope, x.type(), [](auto v, auto a) { return v < 0 ? a * v : v; }));
 }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> sigmoid(const kernel_context& c) {
-  return detail::one(detail::unary(c.in(0), [](double v) { return 1.0 / (1.0 + std::exp(-v)); }));
+  return single(detail::unary(c.in(0), [](double v) { return 1.0 / (1.0 + std::exp(-v)); }));
 }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> hard_sigmoid(const kernel_context& c) {
   const double alpha = c.attr_float("alpha", 0.2), beta = c.attr_float("beta", 0.5);
-  return detail::one(detail::unary(c.in(0), [&](double v) { return std::max(0.0, std::min(1.0, alpha * v + beta)); }));
+  return single(detail::unary(c.in(0), [&](double v) { return std::max(0.0, std::min(1.0, alpha * v + beta)); }));
 }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> hard_swish(const kernel_context& c) {
-  return detail::one(detail::unary(c.in(0), [](double v) { return v * std::max(0.0, std::min(1.0, v / 6.0 + 0.5)); }));
+  return single(detail::unary(c.in(0), [](double v) { return v * std::max(0.0, std::min(1.0, v / 6.0 + 0.5)); }));
 }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> clip(const kernel_context& c) {
@@ -138,12 +132,12 @@ std::vector<tensor> clip(const kernel_context& c) {
     if (c.has(1)) lo = c.in(1).get(0);
     if (c.has(2)) hi = c.in(2).get(0);
   }
-  return detail::one(detail::unary(x, [&](double v) { return std::min(std::max(v, lo), hi); }));
+  return single(detail::unary(x, [&](double v) { return std::min(std::max(v, lo), hi); }));
 }
 
 template <double (*F)(double)>
 std::vector<tensor> math(const kernel_context& c) {
-  return detail::one(detail::unary(c.in(0), F));
+  return single(detail::unary(c.in(0), F));
 }
 inline double sign_of(double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0; }
 inline double neg_of(double v) { return -v; }
@@ -187,7 +181,7 @@ std::vector<tensor> cast(const kernel_context& c) {
       {10, element_type::float16}, {11, element_type::float64}, {12, element_type::uint32}, {13, element_type::uint64},
       {16, element_type::bfloat16}};
   for (const auto& [code, t] : codes)
-    if (code == to) return detail::one(cast_to(c.in(0), t));
+    if (code == to) return single(cast_to(c.in(0), t));
   throw unsupported_error("Cast to element type code " + std::to_string(to) + " is not supported");
 }
 

@@ -55,9 +55,7 @@ tensor matmul(const tensor& a_in, const tensor& b_in) {
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> matmul(const kernel_context& c) {
-  std::vector<tensor> r;
-  r.push_back(matmul(c.in(0), c.in(1)));
-  return r;
+  return single(matmul(c.in(0), c.in(1)));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -76,9 +74,7 @@ std::vector<tensor> gemm(const kernel_context& c) {
       throw shape_error("Gemm bias " + to_string(bias.shape()) + " does not broadcast to " + to_string(y.shape()));
     y = tensor::broadcast(y, bias, y.type(), std::plus<>{});
   }
-  std::vector<tensor> r;
-  r.push_back(std::move(y));
-  return r;
+  return single(std::move(y));
 }
 
 }  // namespace nnrewrite::exec::kernels

@@ -33,12 +33,10 @@ void for_each_window(const window& w, F f) {
       }
       padded += inside_padded;
       if (off >= 0) valid.push_back(off);
-      for (std::size_t d = w.spatial; d-- > 0;)
-        if (++kidx[d] < w.kernel[d]) break; else kidx[d] = 0;
+      advance(kidx, w.kernel);
     }
     f(o, valid, padded);
-    for (std::size_t d = w.spatial; d-- > 0;)
-      if (++oidx[d] < w.out[d]) break; else oidx[d] = 0;
+    advance(oidx, w.out);
   }
 }
 
@@ -102,9 +100,7 @@ std::vector<tensor> average_pool(const kernel_context& c) {
         o[p * out_size + q] = S(count > 0 ? sum / count : 0.0);
       });
   }, y.data());
-  std::vector<tensor> r;
-  r.push_back(std::move(y));
-  return r;
+  return single(std::move(y));
 }
 
 template <tensor::reduction R>
@@ -113,9 +109,7 @@ std::vector<tensor> global_pool(const kernel_context& c) {
   if (x.rank() < 3) throw shape_error(std::string(c.op_type) + " needs an input of rank >= 3");
   std::vector<std::int64_t> axes;
   for (std::size_t d = 2; d < x.rank(); ++d) axes.push_back(std::int64_t(d));
-  std::vector<tensor> r;
-  r.push_back(x.reduce(R, axes, true));
-  return r;
+  return single(x.reduce(R, axes, true));
 }
 
 }  // namespace nnrewrite::exec::kernels

@@ -48,9 +48,7 @@ std::vector<tensor> multithreshold(const kernel_context& c) {
     for (std::int64_t s = 0; s < steps; ++s) count += v >= thr[std::size_t(row * steps + s)];
     out[std::size_t(i)] = float(scale * double(count) + bias);
   }
-  std::vector<tensor> r;
-  r.push_back(std::move(y));
-  return r;
+  return single(std::move(y));
 }
 
 // Rounding modes of Quant and Trunc.
@@ -101,9 +99,7 @@ std::vector<tensor> quant(const kernel_context& c) {
     else q = round_with(mode, std::clamp(q, quant_min(is_signed, narrow, bits), quant_max(is_signed, narrow, bits)));
     y.set(i, (q - zp) * scale);
   }
-  std::vector<tensor> r;
-  r.push_back(y.cast(x.type() == element_type::float64 ? element_type::float64 : element_type::float32));
-  return r;
+  return single(y.cast(x.type() == element_type::float64 ? element_type::float64 : element_type::float32));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -111,9 +107,7 @@ std::vector<tensor> bipolar_quant(const kernel_context& c) {
   const tensor& x = c.in(0);
   tensor y = tensor::broadcast(x.cast(element_type::float64), c.in(1).cast(element_type::float64), element_type::float64,
                                [](double v, double s) { return (v >= 0 ? 1.0 : -1.0) * s; });
-  std::vector<tensor> r;
-  r.push_back(y.cast(element_type::float32));
-  return r;
+  return single(y.cast(element_type::float32));
 }
 
 // Trunc, both forms: (x, scale, zeropt, in_bits, out_bits) — FINN-era QONNX — and
@@ -137,9 +131,7 @@ std::vector<tensor> trunc(const kernel_context& c) {
     }
     return (round_with(mode, q) - zp) * scale;
   });
-  std::vector<tensor> r;
-  r.push_back(y.cast(element_type::float32));
-  return r;
+  return single(y.cast(element_type::float32));
 }
 
 }  // namespace nnrewrite::exec::kernels

@@ -29,9 +29,7 @@ std::vector<tensor> batch_norm(const kernel_context& c) {
     const auto k = std::size_t((i / inner) % ch);
     y.set(i, (x.get(i) - mean[k]) / std::sqrt(var[k] + eps) * scale[k] + bias[k]);
   }
-  std::vector<tensor> r;
-  r.push_back(std::move(y));
-  return r;
+  return single(std::move(y));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -58,9 +56,7 @@ std::vector<tensor> softmax(const kernel_context& c) {
         y.set(at, std::exp(x.get(at) - mx) / sum);
       }
     }
-  std::vector<tensor> out;
-  out.push_back(std::move(y));
-  return out;
+  return single(std::move(y));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -104,13 +100,8 @@ std::vector<tensor> reduce(const kernel_context& c) {
   const tensor& x = c.in(0);
   std::vector<std::int64_t> axes = c.has(1) ? c.in(1).to_ints() : c.attr_ints("axes");
   const bool keepdims = c.attr_int("keepdims", 1) != 0;
-  std::vector<tensor> out;
-  if (axes.empty() && c.attr_int("noop_with_empty_axes", 0) != 0) {
-    out.push_back(x);
-    return out;
-  }
-  out.push_back(x.reduce(R, axes, keepdims));
-  return out;
+  if (axes.empty() && c.attr_int("noop_with_empty_axes", 0) != 0) return single(x);
+  return single(x.reduce(R, axes, keepdims));
 }
 
 }  // namespace nnrewrite::exec::kernels

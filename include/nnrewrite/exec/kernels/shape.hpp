@@ -12,12 +12,6 @@ namespace nnrewrite::exec::kernels {
 
 namespace detail {
 
-inline std::vector<tensor> one_of(tensor t) {
-  std::vector<tensor> r;
-  r.push_back(std::move(t));
-  return r;
-}
-
 // Integer list from an operand (new opsets) or an attribute (old opsets).
 inline std::optional<std::vector<std::int64_t>> ints_from(const kernel_context& c, std::size_t operand, std::string_view attr) {
   if (c.has(operand)) return c.in(operand).to_ints();
@@ -58,7 +52,7 @@ std::vector<tensor> reshape(const kernel_context& c) {
       if (i >= x.rank()) throw shape_error("Reshape copies dimension " + std::to_string(i) + " of a rank-" + std::to_string(x.rank()) + " input");
       shape[i] = x.shape()[i];
     }
-  return detail::one_of(x.reshape(shape));
+  return single(x.reshape(shape));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -70,7 +64,7 @@ std::vector<tensor> flatten(const kernel_context& c) {
   if (axis < 0) axis += r;
   std::int64_t outer = 1;
   for (std::int64_t i = 0; i < axis; ++i) outer *= x.shape()[std::size_t(i)];
-  return detail::one_of(x.reshape({outer, outer == 0 ? 0 : x.size() / outer}));
+  return single(x.reshape({outer, outer == 0 ? 0 : x.size() / outer}));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -91,7 +85,7 @@ std::vector<tensor> squeeze(const kernel_context& c) {
   shape_t shape;
   for (std::size_t i = 0; i < x.rank(); ++i)
     if (!drop[i]) shape.push_back(x.shape()[i]);
-  return detail::one_of(x.reshape(shape));
+  return single(x.reshape(shape));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -109,16 +103,16 @@ std::vector<tensor> unsqueeze(const kernel_context& c) {
   shape_t shape;
   std::size_t k = 0;
   for (std::int64_t i = 0; i < r; ++i) shape.push_back(inserted[std::size_t(i)] ? 1 : x.shape()[k++]);
-  return detail::one_of(x.reshape(shape));
+  return single(x.reshape(shape));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> transpose(const kernel_context& c) { return detail::one_of(c.in(0).transpose(c.attr_ints("perm"))); }
+std::vector<tensor> transpose(const kernel_context& c) { return single(c.in(0).transpose(c.attr_ints("perm"))); }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> expand(const kernel_context& c) {
   const tensor& x = c.in(0);
-  return detail::one_of(expand_to(x, broadcast_shapes(x.shape(), c.in(1).to_ints())));
+  return single(expand_to(x, broadcast_shapes(x.shape(), c.in(1).to_ints())));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -151,7 +145,7 @@ std::vector<tensor> concat(const kernel_context& c) {
       offset += block;
     }
   }, out.data());
-  return detail::one_of(std::move(out));
+  return single(std::move(out));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -218,7 +212,7 @@ std::vector<tensor> slice(const kernel_context& c) {
     start[a] = std::max<std::int64_t>(b, 0);
     step[a] = s;
   }
-  return detail::one_of(detail::gather_block(x, start, step, count));
+  return single(detail::gather_block(x, start, step, count));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -275,10 +269,9 @@ std::vector<tensor> pad(const kernel_context& c) {
       off += p * in_strides[d];
     }
     out.set(o, off >= 0 ? x.get(off) : value);
-    for (std::size_t d = x.rank(); d-- > 0;)
-      if (++idx[d] < out_shape[d]) break; else idx[d] = 0;
+    advance(idx, out_shape);
   }
-  return detail::one_of(std::move(out));
+  return single(std::move(out));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -309,7 +302,7 @@ std::vector<tensor> gather(const kernel_context& c) {
         for (std::int64_t j = 0; j < inner; ++j)
           o[(q * n + k) * inner + j] = in[(q * dim + idx[std::size_t(k)]) * inner + j];
   }, out.data());
-  return detail::one_of(std::move(out));
+  return single(std::move(out));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -322,7 +315,7 @@ std::vector<tensor> shape_of(const kernel_context& c) {
   b = std::clamp<std::int64_t>(b, 0, r);
   e = std::clamp<std::int64_t>(e, 0, r);
   std::vector<std::int64_t> v(s.begin() + b, s.begin() + std::max(b, e));
-  return detail::one_of(tensor(element_type::int64, {std::int64_t(v.size())}, v));
+  return single(tensor(element_type::int64, {std::int64_t(v.size())}, v));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -335,21 +328,21 @@ std::vector<tensor> constant_of_shape(const kernel_context& c) {
     const double x = v->get(0);
     for (std::int64_t i = 0; i < out.size(); ++i) out.set(i, x);
   }
-  return detail::one_of(std::move(out));
+  return single(std::move(out));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> constant(const kernel_context& c) {
-  if (const tensor* t = find_attribute<tensor>(c.attrs, "value")) return detail::one_of(*t);
-  if (c.attrs.count("value_float")) return detail::one_of(tensor::scalar(c.attr_float("value_float", 0)));
-  if (c.attrs.count("value_int")) return detail::one_of(tensor::scalar(double(c.attr_int("value_int", 0)), element_type::int64));
+  if (const tensor* t = find_attribute<tensor>(c.attrs, "value")) return single(*t);
+  if (c.attrs.count("value_float")) return single(tensor::scalar(c.attr_float("value_float", 0)));
+  if (c.attrs.count("value_int")) return single(tensor::scalar(double(c.attr_int("value_int", 0)), element_type::int64));
   if (c.attrs.count("value_floats")) {
     auto v = attribute_or<std::vector<double>>(c.attrs, "value_floats", {});
-    return detail::one_of(tensor(element_type::float32, {std::int64_t(v.size())}, v));
+    return single(tensor(element_type::float32, {std::int64_t(v.size())}, v));
   }
   if (c.attrs.count("value_ints")) {
     auto v = c.attr_ints("value_ints");
-    return detail::one_of(tensor(element_type::int64, {std::int64_t(v.size())}, v));
+    return single(tensor(element_type::int64, {std::int64_t(v.size())}, v));
   }
   throw unsupported_error("Constant without a numeric value");
 }
@@ -387,8 +380,7 @@ tensor resize_nearest(const tensor& x, const shape_t& out_shape, const std::vect
     std::int64_t off = 0;
     for (std::size_t d = 0; d < r; ++d) off += src[d][std::size_t(idx[d])] * st[d];
     out.set(o, x.get(off));
-    for (std::size_t d = r; d-- > 0;)
-      if (++idx[d] < out_shape[d]) break; else idx[d] = 0;
+    advance(idx, out_shape);
   }
   return out;
 }
@@ -417,7 +409,7 @@ std::vector<tensor> resize(const kernel_context& c) {
   }
   const std::string coord = c.opset_below(11) ? "asymmetric" : c.attr_string("coordinate_transformation_mode", "half_pixel");
   const std::string rounding = c.opset_below(11) ? "floor" : c.attr_string("nearest_mode", "round_prefer_floor");
-  return detail::one_of(resize_nearest(x, out_shape, scales, coord, rounding));
+  return single(resize_nearest(x, out_shape, scales, coord, rounding));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -428,7 +420,7 @@ std::vector<tensor> upsample(const kernel_context& c) {
   if (scales.size() != x.rank()) throw shape_error("Upsample scales need one entry per axis");
   shape_t out_shape(x.rank());
   for (std::size_t d = 0; d < x.rank(); ++d) out_shape[d] = std::int64_t(std::floor(double(x.shape()[d]) * scales[d]));
-  return detail::one_of(resize_nearest(x, out_shape, scales, "asymmetric", "floor"));
+  return single(resize_nearest(x, out_shape, scales, "asymmetric", "floor"));
 }
 
 }  // namespace nnrewrite::exec::kernels
