@@ -9,6 +9,7 @@
 #include <boost/graph/adjacency_list.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,7 +36,7 @@ struct node {
   std::string domain;   // "" is the default ONNX domain
   attribute_map attributes;
   std::vector<value_info> outputs;  // one per produced value (inputs, constants: exactly one)
-  tensor value;                     // constants only
+  std::optional<tensor> value;      // constants only (ops carry no tensor: no allocation per op)
   std::string doc_string;
 };
 

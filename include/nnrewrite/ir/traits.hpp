@@ -67,7 +67,7 @@ struct default_ir_traits {
   static std::string_view domain(const G& g, vertex v) { return g[v].domain; }
   static const attribute_map& attributes(const G& g, vertex v) { return g[v].attributes; }
   static const tensor* constant_value(const G& g, vertex v) {
-    return g[v].kind == node_kind::constant ? &g[v].value : nullptr;
+    return g[v].kind == node_kind::constant && g[v].value ? &*g[v].value : nullptr;
   }
   static int num_outputs(const G& g, vertex v) { return static_cast<int>(g[v].outputs.size()); }
 

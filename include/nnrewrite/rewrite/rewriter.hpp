@@ -1,0 +1,249 @@
+// rewriter<G>: the only way patterns change a graph. Every change is told to the
+// listeners (the driver re-enqueues what was touched) and recorded in an undo
+// log, so that an application that fails midway can be rolled back to exactly
+// the graph it started from.
+//
+// Erased nodes are disconnected and marked, not removed: their descriptors stay
+// valid (even for vecS graphs) until flush(), which the driver calls once, at the
+// end. Rolling back an erase revives the same vertex.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nnrewrite/detail/vertex_map.hpp"
+#include "nnrewrite/error.hpp"
+#include "nnrewrite/ir/queries.hpp"
+#include "nnrewrite/ir/traits.hpp"
+
+namespace nnrewrite {
+
+// Told about every change a rewriter makes.
+template <class V>
+class rewrite_listener {
+ public:
+  virtual ~rewrite_listener() = default;
+  virtual void on_created(V) {}
+  virtual void on_erased(V) {}
+  // Attributes, a constant's value, a value's info, or an operand of v changed.
+  virtual void on_modified(V) {}
+};
+
+template <ir_graph G>
+class rewriter {
+ public:
+  using V = vertex_t<G>;
+  using T = ir_traits<G>;
+  using value = value_ref<V>;
+
+  explicit rewriter(G& g) : g_(g) {}
+  rewriter(const rewriter&) = delete;
+  rewriter& operator=(const rewriter&) = delete;
+
+  G& graph() { return g_; }
+  const G& graph() const { return g_; }
+  void add_listener(rewrite_listener<V>* l) { listeners_.push_back(l); }
+  void remove_listener(rewrite_listener<V>* l) { std::erase(listeners_, l); }
+
+  // ---- creation
+  V create_op(std::string_view op, std::string_view domain, const std::vector<std::optional<value>>& operands,
+              std::vector<value_info> results, attribute_map attrs = {}, std::string name = {}) {
+    V v = T::add_op(g_, op, domain, std::move(name), std::move(attrs), std::move(results));
+    log([this, v] { destroy(v); }, v, undo_kind::created);
+    for (std::size_t i = 0; i < operands.size(); ++i)
+      if (operands[i]) connect(operands[i]->node, operands[i]->port, v, static_cast<int>(i));
+    notify_created(v);
+    return v;
+  }
+
+  V create_constant(value_info info, tensor t) {
+    V v = T::add_constant(g_, std::move(info), std::move(t));
+    log([this, v] { destroy(v); }, v, undo_kind::created);
+    notify_created(v);
+    return v;
+  }
+
+  // ---- rewiring
+  // Operand `in_port` of `user` becomes `v` (or absent).
+  void set_operand(V user, int in_port, std::optional<value> v) {
+    disconnect_operand(user, in_port);
+    if (v) connect(v->node, v->port, user, in_port);
+    notify_modified(user);
+  }
+
+  // Every use of `from` (graph outputs included) becomes a use of `to`.
+  void replace_all_uses(value from, value to) {
+    if (from == to) return;
+    std::vector<use_ref<V>> users = uses(g_, from);
+    for (const auto& u : users) {
+      disconnect_operand(u.node, u.in_port);
+      connect(to.node, to.port, u.node, u.in_port);
+    }
+    for (const auto& u : users) notify_modified(u.node);
+    if (!users.empty()) notify_modified(from.node);
+  }
+
+  // Each result of `op` is replaced by the matching value, then `op` is erased.
+  void replace_op(V op, const std::vector<value>& values) {
+    if (static_cast<int>(values.size()) != T::num_outputs(g_, op))
+      throw graph_error(describe(g_, op), "replaced by " + std::to_string(values.size()) + " values, it has " +
+                                              std::to_string(T::num_outputs(g_, op)) + " results");
+    for (std::size_t p = 0; p < values.size(); ++p) replace_all_uses(value{op, static_cast<int>(p)}, values[p]);
+    erase(op);
+  }
+
+  // Erases a node none of whose results is used any more.
+  void erase(V v) {
+    if (erased_.contains(v)) return;
+    if (out_degree(v, g_) != 0)
+      throw graph_error(describe(g_, v), "cannot be erased: its results still have " + std::to_string(out_degree(v, g_)) + " uses");
+    std::vector<std::pair<int, value>> ops;
+    for (auto [it, end] = in_edges(v, g_); it != end; ++it) {
+      port_pair p = T::ports(g_, *it);
+      ops.emplace_back(p.in_port, value{source(*it, g_), p.out_port});
+    }
+    for (const auto& [in_port, src] : ops) disconnect_operand(v, in_port);
+    erased_[v] = true;
+    log([this, v] { erased_.erase(v); }, v, undo_kind::erased);
+    for (auto& l : listeners_) l->on_erased(v);
+    for (const auto& [in_port, src] : ops) notify_modified(src.node);  // a producer lost a use
+  }
+
+  bool is_erased(V v) const { return erased_.contains(v); }
+
+  // ---- in place
+  void set_attribute(V v, std::string name, attribute a) {
+    const attribute_map& attrs = T::attributes(g_, v);
+    auto it = attrs.find(name);
+    std::optional<attribute> old = it == attrs.end() ? std::nullopt : std::optional<attribute>(it->second);
+    T::set_attribute(g_, v, name, std::move(a));
+    log([this, v, name, old] {
+      if (old) T::set_attribute(g_, v, name, *old);
+      else T::erase_attribute(g_, v, name);
+    }, v, undo_kind::modified);
+    notify_modified(v);
+  }
+
+  bool erase_attribute(V v, std::string_view name) {
+    const attribute_map& attrs = T::attributes(g_, v);
+    auto it = attrs.find(name);
+    if (it == attrs.end()) return false;
+    attribute old = it->second;
+    std::string key(name);
+    T::erase_attribute(g_, v, name);
+    log([this, v, key, old] { T::set_attribute(g_, v, key, old); }, v, undo_kind::modified);
+    notify_modified(v);
+    return true;
+  }
+
+  void set_constant(V v, tensor t) {
+    const auto current = T::constant_value(g_, v);
+    if (!current) throw graph_error(describe(g_, v), "is not a constant");
+    tensor old = *current;
+    value_info old_info = T::value(g_, v, 0);
+    T::set_constant_value(g_, v, std::move(t));
+    value_info info = old_info;
+    info.elem = T::constant_value(g_, v)->type();
+    info.shape = to_dims(T::constant_value(g_, v)->shape());
+    T::set_value(g_, v, 0, info);
+    log([this, v, old = std::move(old), old_info] {
+      T::set_constant_value(g_, v, old);
+      T::set_value(g_, v, 0, old_info);
+    }, v, undo_kind::modified);
+    notify_modified(v);
+  }
+
+  void set_value_info(V v, int port, value_info info) {
+    value_info old = T::value(g_, v, port);
+    T::set_value(g_, v, port, std::move(info));
+    log([this, v, port, old] { T::set_value(g_, v, port, old); }, v, undo_kind::modified);
+    notify_modified(v);
+  }
+
+  // ---- transactions
+  // A point to roll back to; rollback undoes every change made since, newest first,
+  // and tells the listeners (undone creations as erasures, and so on).
+  std::size_t checkpoint() const { return undo_.size(); }
+  bool changed_since(std::size_t cp) const { return undo_.size() > cp; }
+  void rollback(std::size_t cp) {
+    while (undo_.size() > cp) {
+      entry e = std::move(undo_.back());
+      undo_.pop_back();
+      e.undo();
+      switch (e.kind) {
+        case undo_kind::created: for (auto& l : listeners_) l->on_erased(e.node); break;
+        case undo_kind::erased: for (auto& l : listeners_) l->on_created(e.node); break;
+        default: for (auto& l : listeners_) l->on_modified(e.node);
+      }
+    }
+  }
+  // Forgets the undo log (the changes stay).
+  void commit() { undo_.clear(); }
+
+  // Physically removes erased nodes. Descriptors of other nodes may change for
+  // graphs without stable descriptors (vecS), so call it when none are held.
+  void flush() {
+    commit();
+    std::vector<V> dead;
+    erased_.for_each([&](V v, bool) { dead.push_back(v); });
+    erased_.clear();
+    // Highest descriptors first, so that vecS graphs do not renumber the rest.
+    std::sort(dead.begin(), dead.end(), [](V a, V b) { return std::greater<>{}(a, b); });
+    for (V v : dead) T::erase_node(g_, v);
+  }
+
+ private:
+  enum class undo_kind { created, erased, modified };
+  struct entry {
+    std::function<void()> undo;
+    V node;
+    undo_kind kind;
+  };
+
+  void log(std::function<void()> undo, V v, undo_kind k) { undo_.push_back({std::move(undo), v, k}); }
+
+  void connect(V src, int out_port, V dst, int in_port) {
+    T::connect(g_, src, out_port, dst, in_port);
+    log([this, src, out_port, dst, in_port] { remove_edge_between(src, out_port, dst, in_port); }, dst, undo_kind::modified);
+  }
+
+  void disconnect_operand(V user, int in_port) {
+    for (auto [it, end] = in_edges(user, g_); it != end; ++it) {
+      port_pair p = T::ports(g_, *it);
+      if (p.in_port != in_port) continue;
+      V src = source(*it, g_);
+      remove_edge(*it, g_);
+      log([this, src, p, user] { T::connect(g_, src, p.out_port, user, p.in_port); }, user, undo_kind::modified);
+      return;
+    }
+  }
+
+  void remove_edge_between(V src, int out_port, V dst, int in_port) {
+    for (auto [it, end] = in_edges(dst, g_); it != end; ++it) {
+      port_pair p = T::ports(g_, *it);
+      if (source(*it, g_) == src && p.out_port == out_port && p.in_port == in_port) {
+        remove_edge(*it, g_);
+        return;
+      }
+    }
+  }
+
+  // Undoing a creation: the node is new, so nothing else refers to it.
+  void destroy(V v) { T::erase_node(g_, v); }
+
+  void notify_created(V v) {
+    for (auto& l : listeners_) l->on_created(v);
+  }
+  void notify_modified(V v) {
+    for (auto& l : listeners_) l->on_modified(v);
+  }
+
+  G& g_;
+  std::vector<rewrite_listener<V>*> listeners_;
+  std::vector<entry> undo_;
+  detail::vertex_map<V, bool> erased_;
+};
+
+}  // namespace nnrewrite

@@ -1,0 +1,130 @@
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+#include "user_boost_graph.hpp"
+#include "nnrewrite/exec.hpp"
+#include "nnrewrite/ir/verify.hpp"
+#include "nnrewrite/rewrite/rewriter.hpp"
+
+using namespace nnrewrite;
+using test::producer_of;
+using test::T;
+using test::V;
+
+namespace {
+const char* chain = R"(graph {
+  input %x: float32[1,4]
+  const %a: float32[] = [2]
+  node m: Mul(%x, %a) -> %m: float32[1,4]
+  const %b: float32[] = [3]
+  node n: Mul(%m, %b) -> %n: float32[1,4]
+  node r: Relu(%n) -> %y: float32[1,4]
+  output %y
+})";
+
+struct recorder : rewrite_listener<V> {
+  std::vector<std::string> events;
+  const model* g = nullptr;
+  void on_created(V v) override { events.push_back("created " + describe(*g, v)); }
+  void on_erased(V v) override { events.push_back("erased " + describe(*g, v)); }
+  void on_modified(V v) override { events.push_back("modified " + describe(*g, v)); }
+};
+
+// Collapses Mul(Mul(x, a), b) into Mul(x, a*b), the way a pattern would.
+void collapse(rewriter<model>& rw) {
+  model& g = rw.graph();
+  V m = producer_of(g, "m"), n = producer_of(g, "n");
+  tensor ab = *T::constant_value(g, producer_of(g, "a")) * *T::constant_value(g, producer_of(g, "b"));
+  V c = rw.create_constant(value_info("ab"), ab);
+  V fused = rw.create_op("Mul", "", {operand(g, m, 0), value_ref<V>{c, 0}}, {T::value(g, n, 0)}, {}, "fused");
+  rw.replace_all_uses({n, 0}, {fused, 0});
+  rw.erase(n);
+  rw.erase(m);
+}
+}  // namespace
+
+TEST_CASE("rewriter changes are seen by listeners and keep the function", "[rewriter]") {
+  model g = parse_text(chain);
+  auto in = exec::random_inputs(g, 1);
+  auto before = exec::execute(g, in);
+  rewriter<model> rw(g);
+  recorder rec;
+  rec.g = &g;
+  rw.add_listener(&rec);
+  collapse(rw);
+  CHECK(std::count(rec.events.begin(), rec.events.end(), "created fused") == 1);
+  CHECK(std::count(rec.events.begin(), rec.events.end(), "erased n") == 1);
+  CHECK(std::count(rec.events.begin(), rec.events.end(), "modified r") == 1);  // its operand changed
+  rw.flush();
+  CHECK(verify(g).empty());
+  CHECK_FALSE(find_node(g, "m"));
+  CHECK(exec::all_close(exec::execute(g, in).at("y"), before.at("y"), 1e-6, 0));
+}
+
+TEST_CASE("rollback restores exactly the graph of the checkpoint", "[rewriter]") {
+  model g = parse_text(chain);
+  const std::string original = to_text(g);
+  rewriter<model> rw(g);
+  recorder rec;
+  rec.g = &g;
+  rw.add_listener(&rec);
+  const auto cp = rw.checkpoint();
+  collapse(rw);
+  rw.set_attribute(producer_of(g, "y"), "alpha", 0.5);
+  rw.set_constant(producer_of(g, "a"), tensor::scalar(7.0));
+  CHECK(rw.changed_since(cp));
+  rw.rollback(cp);
+  CHECK_FALSE(rw.changed_since(cp));
+  rw.flush();
+  CHECK(to_text(g) == original);
+  CHECK(verify(g).empty());
+  CHECK(std::count(rec.events.begin(), rec.events.end(), "erased fused") == 1);  // the undone creation
+}
+
+TEST_CASE("a rewrite that throws midway is rolled back (injected failure)", "[rewriter]") {
+  model g = parse_text(chain);
+  const std::string original = to_text(g);
+  rewriter<model> rw(g);
+  const auto cp = rw.checkpoint();
+  try {
+    V n = producer_of(g, "n");
+    V c = rw.create_constant(value_info("half"), tensor::scalar(0.5));
+    rw.set_operand(n, 1, value_ref<V>{c, 0});
+    rw.replace_all_uses({n, 0}, {producer_of(g, "m"), 0});
+    throw std::runtime_error("injected failure");
+  } catch (const std::runtime_error&) {
+    rw.rollback(cp);
+  }
+  rw.flush();
+  CHECK(to_text(g) == original);
+}
+
+TEST_CASE("erase refuses a node whose results are still used, changing nothing", "[rewriter]") {
+  model g = parse_text(chain);
+  const std::string original = to_text(g);
+  rewriter<model> rw(g);
+  CHECK_THROWS_WITH(rw.erase(producer_of(g, "m")), Catch::Contains("node 'm'") && Catch::Contains("still have 1 uses"));
+  CHECK_THROWS_AS(rw.replace_op(producer_of(g, "m"), {}), graph_error);
+  rw.flush();
+  CHECK(to_text(g) == original);
+}
+
+TEST_CASE("erased nodes keep their descriptors until flush, even on a vecS graph", "[rewriter]") {
+  auto g = parse_text<user::graph>(R"(graph {
+    input %x: float32[1,4]
+    node a: Relu(%x) -> %a: float32[1,4]
+    node b: Relu(%a) -> %b: float32[1,4]
+    node c: Relu(%b) -> %c: float32[1,4]
+    output %c })");
+  using UT = ir_traits<user::graph>;
+  rewriter<user::graph> rw(g);
+  auto a = find_value(g, "a")->node, b = find_value(g, "b")->node, c = find_value(g, "c")->node;
+  rw.replace_all_uses({b, 0}, {a, 0});  // c now reads a
+  rw.erase(b);
+  CHECK(UT::name(g, c) == "c");  // still the same vertex
+  CHECK(operand(g, c, 0)->node == a);
+  rw.flush();
+  CHECK(num_vertices(g) == 4);
+  CHECK(verify(g).empty());
+  CHECK(to_text(g).find("node b:") == std::string::npos);
+}
