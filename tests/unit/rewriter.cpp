@@ -4,7 +4,7 @@
 #include "user_boost_graph.hpp"
 #include "nnrewrite/exec.hpp"
 #include "nnrewrite/ir/verify.hpp"
-#include "nnrewrite/rewrite/rewriter.hpp"
+#include "nnrewrite/rewrite/pattern.hpp"
 
 using namespace nnrewrite;
 using test::producer_of;
@@ -127,4 +127,27 @@ TEST_CASE("erased nodes keep their descriptors until flush, even on a vecS graph
   CHECK(num_vertices(g) == 4);
   CHECK(verify(g).empty());
   CHECK(to_text(g).find("node b:") == std::string::npos);
+}
+
+TEST_CASE("pattern_set buckets by root op and orders by benefit", "[rewriter][pattern]") {
+  pattern_set<model> set;
+  auto noop = [](V, rewriter<model>&) { return failure("never applies"); };
+  set.add_lambda("low-mul", "Mul", 1, noop);
+  set.add_lambda("any-op", "", 5, noop);
+  set.add_lambda("high-mul", "Mul", 10, noop);
+  set.add_lambda("add", "Add", 2, noop);
+  auto names = [](const std::vector<const rewrite_pattern<model>*>& ps) {
+    std::vector<std::string> r;
+    for (auto* p : ps) r.push_back(p->name());
+    return r;
+  };
+  CHECK(names(set.for_op("Mul")) == std::vector<std::string>{"high-mul", "any-op", "low-mul"});
+  CHECK(names(set.for_op("Add")) == std::vector<std::string>{"any-op", "add"});
+  CHECK(names(set.for_op("Relu")) == std::vector<std::string>{"any-op"});
+  CHECK(set.size() == 4);
+  model g = parse_text(chain);
+  rewriter<model> rw(g);
+  auto r = set.for_op("Mul")[0]->match_and_rewrite(producer_of(g, "m"), rw);
+  CHECK_FALSE(r);
+  CHECK(r.reason() == "never applies");
 }

@@ -1,0 +1,131 @@
+// Rewrite patterns (after MLIR's RewritePattern): a root op type (or any op), a
+// benefit, a debug name, and match_and_rewrite(node, rewriter) returning success
+// or a failure with a reason. pattern_set buckets patterns by root op type,
+// highest benefit first; populate_* functions add families of patterns to a set.
+#pragma once
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "nnrewrite/rewrite/rewriter.hpp"
+
+namespace nnrewrite {
+
+// The outcome of one attempt: success, or failure with the reason it did not apply.
+class match_result {
+ public:
+  static match_result success() { return match_result(true, {}); }
+  static match_result failure(std::string reason) { return match_result(false, std::move(reason)); }
+  explicit operator bool() const { return ok_; }
+  bool succeeded() const { return ok_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  match_result(bool ok, std::string reason) : ok_(ok), reason_(std::move(reason)) {}
+  bool ok_;
+  std::string reason_;
+};
+
+inline match_result success() { return match_result::success(); }
+inline match_result failure(std::string reason) { return match_result::failure(std::move(reason)); }
+
+template <ir_graph G>
+class rewrite_pattern {
+ public:
+  using V = vertex_t<G>;
+
+  // root_op "" applies the pattern to every op.
+  rewrite_pattern(std::string name, std::string root_op, int benefit = 1)
+      : name_(std::move(name)), root_(std::move(root_op)), benefit_(benefit) {}
+  virtual ~rewrite_pattern() = default;
+
+  const std::string& name() const { return name_; }
+  const std::string& root() const { return root_; }
+  int benefit() const { return benefit_; }
+
+  // Changes the graph only through `rw`, and only when it returns success.
+  virtual match_result match_and_rewrite(V node, rewriter<G>& rw) const = 0;
+
+ private:
+  std::string name_, root_;
+  int benefit_;
+};
+
+// A pattern from a callable: match_result f(V, rewriter<G>&).
+template <ir_graph G, class F>
+class lambda_pattern final : public rewrite_pattern<G> {
+ public:
+  lambda_pattern(std::string name, std::string root, int benefit, F f)
+      : rewrite_pattern<G>(std::move(name), std::move(root), benefit), f_(std::move(f)) {}
+  match_result match_and_rewrite(vertex_t<G> node, rewriter<G>& rw) const override { return f_(node, rw); }
+
+ private:
+  F f_;
+};
+
+template <ir_graph G>
+class pattern_set {
+ public:
+  using pattern = rewrite_pattern<G>;
+
+  template <class P, class... Args>
+  P& add(Args&&... args) {
+    auto p = std::make_unique<P>(std::forward<Args>(args)...);
+    P& ref = *p;
+    insert(std::move(p));
+    return ref;
+  }
+  template <class F>
+  void add_lambda(std::string name, std::string root, int benefit, F f) {
+    insert(std::make_unique<lambda_pattern<G, F>>(std::move(name), std::move(root), benefit, std::move(f)));
+  }
+
+  // Patterns that may apply to an op of this type, highest benefit first
+  // (patterns rooted at any op are merged in by benefit).
+  const std::vector<const pattern*>& for_op(std::string_view op_type) const {
+    auto it = by_root_.find(op_type);
+    return it == by_root_.end() ? any_root_ : it->second;
+  }
+  std::size_t size() const { return owned_.size(); }
+  std::vector<const pattern*> all() const {
+    std::vector<const pattern*> r;
+    for (const auto& p : owned_) r.push_back(p.get());
+    return r;
+  }
+
+ private:
+  struct hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  static void order(std::vector<const pattern*>& v) {
+    std::stable_sort(v.begin(), v.end(), [](const pattern* a, const pattern* b) { return a->benefit() > b->benefit(); });
+  }
+  void insert(std::unique_ptr<pattern> p) {
+    const pattern* raw = p.get();
+    owned_.push_back(std::move(p));
+    if (raw->root().empty()) {
+      any_root_.push_back(raw);
+      order(any_root_);
+      for (auto& [k, v] : by_root_) {
+        v.push_back(raw);
+        order(v);
+      }
+    } else {
+      auto& bucket = by_root_.try_emplace(raw->root(), any_root_).first->second;
+      bucket.push_back(raw);
+      order(bucket);
+    }
+  }
+
+  std::vector<std::unique_ptr<pattern>> owned_;
+  std::unordered_map<std::string, std::vector<const pattern*>, hash, std::equal_to<>> by_root_;
+  std::vector<const pattern*> any_root_;
+};
+
+}  // namespace nnrewrite
