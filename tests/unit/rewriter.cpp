@@ -28,6 +28,7 @@ struct recorder : rewrite_listener<V> {
   void on_created(V v) override { events.push_back("created " + describe(*g, v)); }
   void on_erased(V v) override { events.push_back("erased " + describe(*g, v)); }
   void on_modified(V v) override { events.push_back("modified " + describe(*g, v)); }
+  void on_restored(V v) override { events.push_back("restored " + describe(*g, v)); }
 };
 
 // Collapses Mul(Mul(x, a), b) into Mul(x, a*b), the way a pattern would.

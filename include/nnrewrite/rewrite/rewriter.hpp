@@ -29,6 +29,8 @@ class rewrite_listener {
   virtual void on_erased(V) {}
   // Attributes, a constant's value, a value's info, or an operand of v changed.
   virtual void on_modified(V) {}
+  // A rollback restored v (or revived it) to what it was at the checkpoint.
+  virtual void on_restored(V) {}
 };
 
 template <ir_graph G>
@@ -164,7 +166,8 @@ class rewriter {
 
   // ---- transactions
   // A point to roll back to; rollback undoes every change made since, newest first,
-  // and tells the listeners (undone creations as erasures, and so on).
+  // and tells the listeners: undone creations as erasures, everything else as
+  // on_restored (not on_modified: the graph is back where it was, nothing new to try).
   std::size_t checkpoint() const { return undo_.size(); }
   bool changed_since(std::size_t cp) const { return undo_.size() > cp; }
   void rollback(std::size_t cp) {
@@ -172,10 +175,10 @@ class rewriter {
       entry e = std::move(undo_.back());
       undo_.pop_back();
       e.undo();
-      switch (e.kind) {
-        case undo_kind::created: for (auto& l : listeners_) l->on_erased(e.node); break;
-        case undo_kind::erased: for (auto& l : listeners_) l->on_created(e.node); break;
-        default: for (auto& l : listeners_) l->on_modified(e.node);
+      if (e.kind == undo_kind::created) {
+        for (auto& l : listeners_) l->on_erased(e.node);
+      } else {
+        for (auto& l : listeners_) l->on_restored(e.node);
       }
     }
   }

@@ -1,0 +1,234 @@
+// The drivers that apply a pattern_set to a graph.
+//
+// apply_patterns_greedily — after MLIR's greedy pattern rewrite driver, not
+// FINN's loop of whole-graph rescans: a worklist seeded with every node; each
+// popped op is tried against the patterns rooted at its type (highest benefit
+// first); after a rewrite only the touched nodes and their users are re-enqueued;
+// ops nothing uses are erased when popped. When the worklist drains, one more
+// sweep over the whole graph must find nothing to do (the fixpoint). Cost:
+// O(N + rewrites x local degree) instead of O(passes x N^2).
+//
+// apply_patterns_once — a single walk in topological order, for cheap cases.
+#pragma once
+
+#include <algorithm>
+#include <iostream>
+#include <optional>
+#include <unordered_set>
+
+#include "nnrewrite/ir/topological_order.hpp"
+#include "nnrewrite/ir/verify.hpp"
+#include "nnrewrite/rewrite/fingerprint.hpp"
+#include "nnrewrite/rewrite/pattern.hpp"
+#include "nnrewrite/rewrite/result.hpp"
+#include "nnrewrite/rewrite/worklist.hpp"
+
+namespace nnrewrite {
+
+struct driver_config {
+  // Sweeps over the whole graph; the last one is the check that nothing is left.
+  std::size_t max_iterations = 10;
+  // Successful applications; 0 means 64 per node of the initial graph + 4096.
+  std::size_t max_rewrites = 0;
+  // Top-down pops producers before users; bottom-up (the default) users first.
+  bool top_down = false;
+  // Pop the worklist in a random order (seeded): a confluence test.
+  std::optional<std::uint64_t> random_seed;
+  // Stop with cycle_detected when a graph state (structural fingerprint) repeats.
+  bool detect_cycles = true;
+  // Erase ops none of whose results is used when they are popped.
+  bool erase_dead = true;
+  // Fingerprint the graph around every application and fail when a pattern
+  // reports success without a change or a change with failure; verify the graph
+  // after every rewrite. Costs O(N) per application: for tests.
+  bool expensive_checks = false;
+  // Record every attempt (pattern, node, applied or why not) in the result.
+  bool trace = false;
+  non_convergence policy = non_convergence::report;
+};
+
+namespace detail {
+
+// Re-enqueues what a change touched: the node and the users of its results.
+template <ir_graph G>
+class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
+ public:
+  using V = vertex_t<G>;
+  enqueue_touched(const G& g, worklist<V>& wl, graph_fingerprint<G>* fp) : g_(g), wl_(wl), fp_(fp) {}
+  void on_created(V v) override { touched(v); }
+  void on_modified(V v) override { touched(v); }
+  void on_erased(V v) override {
+    wl_.remove(v);
+    std::erase(pending_, v);
+    if (fp_) fp_->remove(v);
+  }
+
+  // Nodes touched during an attempt are enqueued only if it succeeds: a failed,
+  // rolled-back attempt must not bring its node back (it would fail forever).
+  void begin_attempt() { pending_.clear(); }
+  void commit_attempt() {
+    for (V v : pending_) wl_.push(v);
+    pending_.clear();
+  }
+  void discard_attempt() { pending_.clear(); }
+  // After a rollback only the fingerprint needs fixing: re-enqueueing a node whose
+  // pattern just failed would try it again forever.
+  void on_restored(V v) override {
+    if (!fp_) return;
+    fp_->update(v);
+    for (auto [it, end] = out_edges(v, g_); it != end; ++it) fp_->update(target(*it, g_));
+  }
+
+ private:
+  void touched(V v) {
+    pending_.push_back(v);
+    if (fp_) fp_->update(v);
+    for (auto [it, end] = out_edges(v, g_); it != end; ++it) {
+      const V u = target(*it, g_);
+      pending_.push_back(u);
+      if (fp_) fp_->update(u);  // its hash covers what feeds it
+    }
+  }
+  const G& g_;
+  worklist<V>& wl_;
+  graph_fingerprint<G>* fp_;
+  std::vector<V> pending_;
+};
+
+template <ir_graph G>
+std::uint64_t full_fingerprint(const G& g) {
+  return std::hash<std::string>{}(to_text(g));
+}
+
+inline rewrite_result finish(rewrite_result r, const driver_config& cfg) {
+  if (!r.converged && r.reason != stop_reason::single_pass) {
+    if (cfg.policy == non_convergence::throw_error) throw convergence_error("rewriting " + to_string(r));
+    if (cfg.policy == non_convergence::warn) std::cerr << "nnrewrite: warning: rewriting " << to_string(r) << "\n";
+  }
+  return r;
+}
+
+}  // namespace detail
+
+// Tries the patterns on one op; applies the first that succeeds. The rewriter
+// rolls back whatever a pattern changed if it fails or throws.
+template <ir_graph G>
+bool apply_first_match(vertex_t<G> v, const pattern_set<G>& patterns, rewriter<G>& rw, const driver_config& cfg,
+                       rewrite_result& result, detail::enqueue_touched<G>* touched = nullptr) {
+  using T = ir_traits<G>;
+  const G& g = rw.graph();
+  for (const rewrite_pattern<G>* p : patterns.for_op(T::op_type(g, v))) {
+    const auto cp = rw.checkpoint();
+    const std::string node = cfg.trace || cfg.expensive_checks ? describe(g, v) : std::string();
+    const std::uint64_t before = cfg.expensive_checks ? detail::full_fingerprint(g) : 0;
+    match_result r = match_result::failure("");
+    if (touched) touched->begin_attempt();
+    try {
+      r = p->match_and_rewrite(v, rw);
+    } catch (...) {
+      rw.rollback(cp);
+      if (touched) touched->discard_attempt();
+      throw;
+    }
+    if (!r) {
+      if (touched) touched->discard_attempt();
+      if (rw.changed_since(cp)) {
+        rw.rollback(cp);
+        if (cfg.expensive_checks)
+          throw graph_error(node, "pattern '" + p->name() + "' changed the graph but reported failure (" + r.reason() + ")");
+      }
+      if (cfg.trace) result.trace.push_back({p->name(), node, false, r.reason()});
+      continue;
+    }
+    if (cfg.expensive_checks) {
+      if (!rw.changed_since(cp) || detail::full_fingerprint(g) == before)
+        throw graph_error(node, "pattern '" + p->name() + "' reported success but did not change the graph");
+      auto problems = verify(g, [&](vertex_t<G> u) { return rw.is_erased(u); });
+      if (!problems.empty())
+        throw graph_error(problems.front().node, "after pattern '" + p->name() + "': " + problems.front().problem);
+    }
+    rw.commit();
+    if (touched) touched->commit_attempt();
+    ++result.rewrites;
+    ++result.per_pattern[p->name()];
+    if (cfg.trace) result.trace.push_back({p->name(), node, true, {}});
+    return true;
+  }
+  return false;
+}
+
+template <ir_graph G>
+rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, const driver_config& cfg = {}) {
+  using V = vertex_t<G>;
+  using T = ir_traits<G>;
+  rewrite_result result;
+  rewriter<G> rw(g);
+  worklist<V> wl(cfg.random_seed);
+  std::optional<graph_fingerprint<G>> fp;
+  if (cfg.detect_cycles) fp.emplace(g);
+  detail::enqueue_touched<G> listener(g, wl, fp ? &*fp : nullptr);
+  rw.add_listener(&listener);
+  std::unordered_set<std::uint64_t> seen;
+  if (fp) seen.insert(fp->value());
+  const std::size_t max_rewrites = cfg.max_rewrites ? cfg.max_rewrites : 64 * num_vertices(g) + 4096;
+
+  bool stopped = false;
+  for (std::size_t iteration = 1; iteration <= cfg.max_iterations && !stopped; ++iteration) {
+    result.iterations = iteration;
+    // Seed with every live node: bottom-up pops users first, top-down producers first.
+    auto order = topological_order(g);
+    wl.reserve(order.size());
+    if (cfg.top_down) std::reverse(order.begin(), order.end());
+    for (V v : order)
+      if (!rw.is_erased(v) && T::kind(g, v) == node_kind::op) wl.push(v);
+    const std::size_t rewrites_before = result.rewrites, dead_before = result.dead_erased;
+    while (auto next = wl.pop()) {
+      const V v = *next;
+      if (rw.is_erased(v) || T::kind(g, v) != node_kind::op) continue;
+      if (cfg.erase_dead && out_degree(v, g) == 0) {
+        listener.begin_attempt();
+        rw.erase(v);
+        rw.commit();
+        listener.commit_attempt();
+        ++result.dead_erased;
+        continue;
+      }
+      if (!apply_first_match(v, patterns, rw, cfg, result, &listener)) continue;
+      if (fp && !seen.insert(fp->value()).second) {
+        result.reason = stop_reason::cycle_detected;
+        stopped = true;
+        break;
+      }
+      if (result.rewrites >= max_rewrites) {
+        result.reason = stop_reason::rewrite_limit;
+        stopped = true;
+        break;
+      }
+    }
+    if (!stopped && result.rewrites == rewrites_before && result.dead_erased == dead_before) {
+      result.converged = true;
+      result.reason = stop_reason::fixpoint;
+      break;
+    }
+  }
+  if (!result.converged && !stopped) result.reason = stop_reason::iteration_limit;
+  rw.remove_listener(&listener);
+  rw.flush();
+  return detail::finish(std::move(result), cfg);
+}
+
+// One walk over the ops in topological order, each tried once; nothing is re-enqueued.
+template <ir_graph G>
+rewrite_result apply_patterns_once(G& g, const pattern_set<G>& patterns, const driver_config& cfg = {}) {
+  using T = ir_traits<G>;
+  rewrite_result result;
+  result.iterations = 1;
+  result.reason = stop_reason::single_pass;
+  rewriter<G> rw(g);
+  for (auto v : topological_order(g))
+    if (!rw.is_erased(v) && T::kind(g, v) == node_kind::op) (void)apply_first_match(v, patterns, rw, cfg, result);
+  rw.flush();
+  return detail::finish(std::move(result), cfg);
+}
+
+}  // namespace nnrewrite
