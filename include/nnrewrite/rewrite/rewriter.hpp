@@ -174,10 +174,12 @@ class rewriter {
     while (undo_.size() > cp) {
       entry e = std::move(undo_.back());
       undo_.pop_back();
-      e.undo();
       if (e.kind == undo_kind::created) {
+        // Tell the listeners while the vertex still exists; undoing destroys it.
         for (auto& l : listeners_) l->on_erased(e.node);
+        e.undo();
       } else {
+        e.undo();
         for (auto& l : listeners_) l->on_restored(e.node);
       }
     }
