@@ -16,3 +16,5 @@
 #include "nnrewrite/ir/traits.hpp"
 #include "nnrewrite/ir/value_info.hpp"
 #include "nnrewrite/ir/verify.hpp"
+#include "nnrewrite/passes.hpp"
+#include "nnrewrite/rewrite.hpp"

@@ -12,6 +12,7 @@
 #include "nnrewrite/exec.hpp"
 #include "nnrewrite/ir/verify.hpp"
 #include "nnrewrite/onnx.hpp"
+#include "nnrewrite/passes.hpp"
 
 namespace fs = std::filesystem;
 using namespace nnrewrite;
@@ -146,5 +147,82 @@ TEST_CASE("BlazeFace: on real photographs, finds the astronaut's face and nothin
     // input_0 is the astronaut (Eileen Collins); the others hold no frontal face.
     if (i == 0) CHECK(best > threshold_logit);
     else CHECK(best < threshold_logit);
+  }
+}
+
+namespace {
+
+// Every declared dimension the inference also knows must agree (a conflict throws),
+// and the inference must not lose what the file declares.
+void check_inference_agrees(const model& original) {
+  model g = original;
+  REQUIRE_NOTHROW(infer_value_infos(g));
+  CHECK(verify(g).empty());
+  for (auto [it, end] = vertices(original); it != end; ++it) {
+    if (T::kind(original, *it) != node_kind::op) continue;
+    const auto v = producer_of(g, T::value(original, *it, 0).name);
+    for (int p = 0; p < T::num_outputs(original, *it); ++p) {
+      const value_info& before = T::value(original, *it, p);
+      const value_info& after = T::value(g, v, p);
+      INFO(describe(original, *it) << " result " << p);
+      CHECK(after.elem == before.elem);
+      if (before.shape) CHECK(after.shape == before.shape);
+    }
+  }
+}
+
+std::size_t count_ops(const model& g) {
+  std::size_t n = 0;
+  for (auto [it, end] = vertices(g); it != end; ++it) n += T::kind(g, *it) == node_kind::op;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("Inference agrees with every shape the real models declare", "[real][passes]") {
+  for (const char* name : {"finn_tfc_w1a1_prestreamline.onnx", "blazeface_front_128.onnx"}) {
+    const fs::path path = models_dir / name;
+    if (!have(path)) continue;
+    INFO(name);
+    check_inference_agrees(onnx_io::load_onnx(path));
+  }
+  check_inference_agrees(onnx_io::load_onnx(fs::path(NNREWRITE_SOURCE_DIR) / "models" / "finn_tfc_w1a1.onnx"));
+}
+
+TEST_CASE("FINN TFC: cleanup keeps every prediction exactly", "[real][tfc][passes]") {
+  const fs::path path = models_dir / "finn_tfc_w1a1_prestreamline.onnx";
+  if (!have(path)) return;
+  const model original = onnx_io::load_onnx(path);
+  model g = original;
+  driver_config cfg;
+  cfg.expensive_checks = true;
+  auto r = cleanup(g, cfg);
+  INFO(to_string(r));
+  CHECK(r.converged);
+  CHECK(verify(g).empty());
+  CHECK(count_ops(g) <= count_ops(original));
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    auto in = exec::random_inputs(original, seed);
+    auto before = exec::execute(original, in);
+    auto after = exec::execute(g, in);
+    CHECK(exec::exactly_equal(after.at("global_out"), before.at("global_out")));
+  }
+  CHECK(onnx_io::export_model(g).graph().node_size() == int(count_ops(g)));
+}
+
+TEST_CASE("BlazeFace: cleanup keeps the outputs on the real photographs", "[real][blazeface][passes]") {
+  const fs::path path = models_dir / "blazeface_front_128.onnx";
+  if (!have(path) || !have(models_dir / "blazeface_inputs" / "input_0.pb")) return;
+  const model original = onnx_io::load_onnx(path);
+  model g = original;
+  auto r = cleanup(g);
+  INFO(to_string(r));
+  CHECK(r.converged);
+  CHECK(verify(g).empty());
+  for (int i = 0; i < 8; i += 3) {
+    const tensor image = onnx_io::load_tensor(models_dir / "blazeface_inputs" / ("input_" + std::to_string(i) + ".pb"));
+    auto before = exec::execute(original, {{"input:0", image}});
+    auto after = exec::execute(g, {{"input:0", image}});
+    for (const auto& [name, t] : before) CHECK(exec::all_close(after.at(name), t, 1e-5, 1e-5));
   }
 }

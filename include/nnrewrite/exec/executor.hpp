@@ -48,6 +48,33 @@ std::int64_t default_opset(const G& g) {
   return 0;
 }
 
+// Runs one op on the given operand values (nullptr for an absent optional
+// operand) and returns its results, at least as many as the node declares.
+// Errors name the node. Used by execute() and by constant folding.
+template <ir_graph G>
+std::vector<tensor> evaluate_op(const G& g, vertex_t<G> v, const std::vector<const tensor*>& args,
+                                const kernel_registry& reg, std::int64_t opset) {
+  using T = ir_traits<G>;
+  const std::string_view op = T::op_type(g, v), dom = T::domain(g, v);
+  const kernel_fn fn = reg.find(dom, op);
+  if (!fn)
+    throw unsupported_error("node '" + describe(g, v) + "': the reference executor has no kernel for " +
+                            (dom.empty() ? "" : std::string(dom) + ".") + std::string(op));
+  kernel_context ctx{op, dom, T::attributes(g, v), args, T::num_outputs(g, v), opset};
+  std::vector<tensor> out;
+  try {
+    out = fn(ctx);
+  } catch (const unsupported_error& e) {
+    throw unsupported_error("node '" + describe(g, v) + "' (" + std::string(op) + "): " + e.what());
+  } catch (const error& e) {
+    throw graph_error(describe(g, v), std::string(op) + ": " + e.what());
+  }
+  if (int(out.size()) < ctx.num_outputs)
+    throw graph_error(describe(g, v), std::string(op) + " produced " + std::to_string(out.size()) +
+                                          " values, the node declares " + std::to_string(ctx.num_outputs));
+  return out;
+}
+
 // Runs g. Every graph input must be given, with its declared element type and a
 // shape matching its known dimensions. Errors name the node (or input) at fault.
 template <ir_graph G>
@@ -99,26 +126,12 @@ tensor_map execute(const G& g, const tensor_map& inputs, const execute_options& 
         break;
       }
       case node_kind::op: {
-        const std::string_view op = T::op_type(g, v), dom = T::domain(g, v);
-        const kernel_fn fn = reg.find(dom, op);
-        if (!fn)
-          throw unsupported_error("node '" + describe(g, v) + "': the reference executor has no kernel for " +
-                                  (dom.empty() ? "" : std::string(dom) + ".") + std::string(op));
         const auto ops = operands(g, v);
-        const attribute_map& attrs = T::attributes(g, v);
-        kernel_context ctx{op, dom, attrs, {}, T::num_outputs(g, v), opset};
-        for (const auto& o : ops) ctx.inputs.push_back(o ? &value_of(*o) : nullptr);
-        try {
-          values[i] = fn(ctx);
-        } catch (const unsupported_error& e) {
-          throw unsupported_error("node '" + describe(g, v) + "' (" + std::string(op) + "): " + e.what());
-        } catch (const error& e) {
-          throw graph_error(describe(g, v), std::string(op) + ": " + e.what());
-        }
-        if (int(values[i].size()) < ctx.num_outputs)
-          throw graph_error(describe(g, v), std::string(op) + " produced " + std::to_string(values[i].size()) +
-                                                " values, the node declares " + std::to_string(ctx.num_outputs));
-        for (int p = 0; p < ctx.num_outputs; ++p) {
+        std::vector<const tensor*> args;
+        for (const auto& o : ops) args.push_back(o ? &value_of(*o) : nullptr);
+        values[i] = evaluate_op(g, v, args, reg, opset);
+        const std::string_view op = T::op_type(g, v);
+        for (int p = 0; p < T::num_outputs(g, v); ++p) {
           const value_info& info = T::value(g, v, p);
           const tensor& t = values[i][std::size_t(p)];
           if (opt.check_shapes && !detail::shape_agrees(info.shape, t.shape()))

@@ -143,4 +143,11 @@ std::string describe(const G& g, vertex_t<G> v) {
   return r;
 }
 
+// An op or constant that nothing uses (graph inputs are the interface: never dead).
+template <ir_graph G>
+bool is_dead(const G& g, vertex_t<G> v) {
+  const node_kind k = ir_traits<G>::kind(g, v);
+  return (k == node_kind::op || k == node_kind::constant) && out_degree(v, g) == 0;
+}
+
 }  // namespace nnrewrite

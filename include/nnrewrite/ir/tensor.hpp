@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <type_traits>
 #include <variant>
@@ -36,6 +37,19 @@ inline constexpr std::string_view to_string(element_type t) {
                                         "int16",   "int32",   "int64",   "uint8",    "uint16",
                                         "uint32",  "uint64",  "bool"};
   return names[static_cast<int>(t)];
+}
+
+// ONNX TensorProto element codes (onnx.proto), as Cast's `to` uses them; the core
+// does not depend on protobuf.
+inline std::optional<element_type> element_type_from_onnx_code(std::int64_t code) {
+  constexpr std::pair<int, element_type> codes[] = {
+      {1, element_type::float32}, {2, element_type::uint8},    {3, element_type::int8},    {4, element_type::uint16},
+      {5, element_type::int16},   {6, element_type::int32},    {7, element_type::int64},   {9, element_type::boolean},
+      {10, element_type::float16}, {11, element_type::float64}, {12, element_type::uint32}, {13, element_type::uint64},
+      {16, element_type::bfloat16}};
+  for (const auto& [c, t] : codes)
+    if (c == code) return t;
+  return std::nullopt;
 }
 
 inline std::optional<element_type> parse_element_type(std::string_view s) {

@@ -4,7 +4,7 @@
 // FINN's loop of whole-graph rescans: a worklist seeded with every node; each
 // popped op is tried against the patterns rooted at its type (highest benefit
 // first); after a rewrite only the touched nodes and their users are re-enqueued;
-// ops nothing uses are erased when popped. When the worklist drains, one more
+// ops and constants nothing uses are erased when popped. When the worklist drains, one more
 // sweep over the whole graph must find nothing to do (the fixpoint). Cost:
 // O(N + rewrites x local degree) instead of O(passes x N^2).
 //
@@ -36,7 +36,7 @@ struct driver_config {
   std::optional<std::uint64_t> random_seed;
   // Stop with cycle_detected when a graph state (structural fingerprint) repeats.
   bool detect_cycles = true;
-  // Erase ops none of whose results is used when they are popped.
+  // Erase ops and constants none of whose results is used when they are popped.
   bool erase_dead = true;
   // Fingerprint the graph around every application and fail when a pattern
   // reports success without a change or a change with failure; verify the graph
@@ -180,12 +180,12 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
     wl.reserve(order.size());
     if (cfg.top_down) std::reverse(order.begin(), order.end());
     for (V v : order)
-      if (!rw.is_erased(v) && T::kind(g, v) == node_kind::op) wl.push(v);
+      if (!rw.is_erased(v) && (T::kind(g, v) == node_kind::op || (cfg.erase_dead && is_dead(g, v)))) wl.push(v);
     const std::size_t rewrites_before = result.rewrites, dead_before = result.dead_erased;
     while (auto next = wl.pop()) {
       const V v = *next;
-      if (rw.is_erased(v) || T::kind(g, v) != node_kind::op) continue;
-      if (cfg.erase_dead && out_degree(v, g) == 0) {
+      if (rw.is_erased(v)) continue;
+      if (cfg.erase_dead && is_dead(g, v)) {
         listener.begin_attempt();
         rw.erase(v);
         rw.commit();
@@ -193,6 +193,7 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
         ++result.dead_erased;
         continue;
       }
+      if (T::kind(g, v) != node_kind::op) continue;
       if (!apply_first_match(v, patterns, rw, cfg, result, &listener)) continue;
       if (fp && !seen.insert(fp->value()).second) {
         result.reason = stop_reason::cycle_detected;

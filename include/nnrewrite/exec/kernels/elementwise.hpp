@@ -174,14 +174,7 @@ tensor cast_to(const tensor& x, element_type to) {
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> cast(const kernel_context& c) {
   const auto to = c.attr_int("to", 1);
-  // ONNX TensorProto element codes (see onnx.proto): the executor does not depend on protobuf.
-  static const std::pair<int, element_type> codes[] = {
-      {1, element_type::float32}, {2, element_type::uint8},   {3, element_type::int8},    {4, element_type::uint16},
-      {5, element_type::int16},   {6, element_type::int32},   {7, element_type::int64},   {9, element_type::boolean},
-      {10, element_type::float16}, {11, element_type::float64}, {12, element_type::uint32}, {13, element_type::uint64},
-      {16, element_type::bfloat16}};
-  for (const auto& [code, t] : codes)
-    if (code == to) return single(cast_to(c.in(0), t));
+  if (auto t = element_type_from_onnx_code(to)) return single(cast_to(c.in(0), *t));
   throw unsupported_error("Cast to element type code " + std::to_string(to) + " is not supported");
 }
 

@@ -1,0 +1,29 @@
+// The cleanup set: constant folding, identity removal and value-info inference,
+// with dead-node removal done by the driver itself. Streamlining runs it between
+// its steps; users add it to their own sets.
+#pragma once
+
+#include "nnrewrite/passes/dead_code.hpp"
+#include "nnrewrite/passes/fold_constants.hpp"
+#include "nnrewrite/passes/infer.hpp"
+#include "nnrewrite/passes/remove_identities.hpp"
+#include "nnrewrite/rewrite/driver.hpp"
+
+namespace nnrewrite {
+
+template <ir_graph G>
+void populate_cleanup_patterns(pattern_set<G>& set, fold_options fold = {}) {
+  set.template add<fold_constant_op<G>>(std::move(fold));
+  populate_identity_removal_patterns(set);
+  set.template add<infer_value_info<G>>();
+}
+
+// Runs the cleanup set to its fixpoint.
+template <ir_graph G>
+[[nodiscard]] rewrite_result cleanup(G& g, const driver_config& cfg = {}, fold_options fold = {}) {
+  pattern_set<G> set;
+  populate_cleanup_patterns(set, std::move(fold));
+  return apply_patterns_greedily(g, set, cfg);
+}
+
+}  // namespace nnrewrite

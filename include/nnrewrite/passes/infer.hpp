@@ -1,0 +1,512 @@
+// Local shape, data-type and layout inference: what one op's results are, from
+// what its operands are. Rewrites create ops whose results they cannot always
+// describe fully (a moved Mul's output type, a MultiThreshold whose scale became
+// integral); the infer_value_info pattern recomputes them for the nodes the driver
+// touched, and infer_value_infos(g) runs the same rules once over a whole graph.
+//
+// Rules (QONNX's InferShapes / InferDataTypes / InferDataLayouts, restricted to
+// ops whose semantics nnrewrite knows; other ops are left as they are):
+//  - shapes: ONNX shape rules; a known declared dimension is kept, an unknown one
+//    is filled in; a known dimension that disagrees is an error naming the node.
+//  - data types: MatMul/Gemm/Conv of integer operands accumulate in INT32 (UINT32
+//    when no operand is signed); MultiThreshold gives its out_dtype when out_scale
+//    and out_bias are integral, else FLOAT32; Quant/BipolarQuant with unit scale
+//    and zero offset give INTn/UINTn/BIPOLAR; shape-only ops (Reshape, Transpose,
+//    MaxPool, ...) keep their input's type; everything else is FLOAT32.
+//  - layouts: Transpose permutes its input's layout; ops that keep the shape keep
+//    the layout; 4-D convolutions and pools are NCHW unless told otherwise; 2-D
+//    results of MatMul/Gemm/Flatten/Reshape are NC.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nnrewrite/exec/kernels/conv.hpp"
+#include "nnrewrite/ir/queries.hpp"
+#include "nnrewrite/ir/topological_order.hpp"
+#include "nnrewrite/rewrite/pattern.hpp"
+
+namespace nnrewrite {
+
+namespace detail {
+
+inline bool one_of(std::string_view op, std::initializer_list<std::string_view> ops) {
+  return std::find(ops.begin(), ops.end(), op) != ops.end();
+}
+
+// Ops whose results have their first operand's shape, element type and layout.
+inline bool is_shape_preserving(std::string_view op) {
+  return one_of(op, {"Identity", "Relu", "Sigmoid", "Tanh", "Neg", "Abs", "Sqrt", "Exp", "Log", "Floor", "Ceil",
+                     "Round", "Sign", "Erf", "LeakyRelu", "HardSigmoid", "HardSwish", "Selu", "Elu", "Softmax",
+                     "LogSoftmax", "Clip", "Not", "Reciprocal", "Quant", "BipolarQuant", "Trunc", "MultiThreshold",
+                     "BatchNormalization", "Dropout", "Cast", "Softplus", "Softsign", "Sin", "Cos"});
+}
+inline bool is_broadcasting(std::string_view op) {
+  return one_of(op, {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "And", "Or", "Xor", "Equal",
+                     "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Where", "PRelu", "Mod", "BitShift"});
+}
+inline bool is_comparison(std::string_view op) {
+  return one_of(op, {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Not"});
+}
+// QONNX's "idempotent" data-type ops: they move or select values, never compute new ones.
+inline bool keeps_data_type(std::string_view op) {
+  return one_of(op, {"Identity", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "MaxPool", "Slice",
+                     "Gather", "Concat", "Split", "Pad", "Expand", "Tile", "Resize", "Upsample", "GlobalMaxPool",
+                     "DepthToSpace", "SpaceToDepth", "ReduceMax", "ReduceMin", "Im2Col"});
+}
+inline bool is_mac(std::string_view op) { return one_of(op, {"MatMul", "Gemm", "Conv", "ConvTranspose"}); }
+
+// numpy broadcasting on partly known dims; nullopt when unknown, throws when incompatible.
+inline std::optional<dims> broadcast_dims(const std::optional<dims>& a, const std::optional<dims>& b) {
+  if (!a || !b) return std::nullopt;
+  const std::size_t n = std::max(a->size(), b->size());
+  dims r(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const dim x = i < n - a->size() ? dim(1) : (*a)[i - (n - a->size())];
+    const dim y = i < n - b->size() ? dim(1) : (*b)[i - (n - b->size())];
+    if (x.known() && y.known()) {
+      if (x.size != y.size && x.size != 1 && y.size != 1)
+        throw shape_error("shapes " + to_string(*a) + " and " + to_string(*b) + " do not broadcast");
+      r[i] = x.size == 1 ? y : x;
+    } else if (x.known()) {
+      r[i] = x.size == 1 ? y : x;
+    } else if (y.known()) {
+      r[i] = y.size == 1 ? x : y;
+    } else {
+      r[i] = x == y ? x : dim();
+    }
+  }
+  return r;
+}
+
+inline std::int64_t normalize_axis(std::int64_t axis, std::size_t rank) {
+  const auto r = static_cast<std::int64_t>(rank);
+  if (axis < -r || axis >= r) throw shape_error("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(r));
+  return axis < 0 ? axis + r : axis;
+}
+
+template <ir_graph G>
+class op_inference {
+ public:
+  using V = vertex_t<G>;
+  using T = ir_traits<G>;
+
+  op_inference(const G& g, V v) : g_(g), v_(v), op_(T::op_type(g, v)), attrs_(T::attributes(g, v)) {
+    for (const auto& o : operands(g, v)) {
+      ins_.push_back(o ? &T::value(g, o->node, o->port) : nullptr);
+      consts_.push_back(o ? to_pointer(T::constant_value(g, o->node)) : nullptr);
+    }
+  }
+
+  // The op's results as inference sees them, or nullopt for an op it does not know.
+  std::optional<std::vector<value_info>> run() const {
+    const std::string_view op = op_;
+    const bool known = is_shape_preserving(op) || is_broadcasting(op) || is_mac(op) ||
+                       one_of(op, {"Transpose", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "MaxPool",
+                                   "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "TopK"});
+    const bool domain_ok = is_onnx_domain(T::domain(g_, v_)) || (is_qonnx_domain(T::domain(g_, v_)) &&
+                                                                 one_of(op, {"MultiThreshold", "Quant", "BipolarQuant", "Trunc"}));
+    if (!known || !domain_ok || ins_.empty() || !ins_[0]) return std::nullopt;
+    const int n = T::num_outputs(g_, v_);
+    std::vector<value_info> r;
+    for (int p = 0; p < n; ++p) r.push_back(T::value(g_, v_, p));
+    r[0].shape = shape();
+    r[0].elem = elem();
+    r[0].dtype = dtype();
+    r[0].layout = layout(r[0].shape);
+    if (op == "TopK" && n == 2) {
+      r[1].shape = r[0].shape;
+      r[1].elem = element_type::int64;
+    }
+    return r;
+  }
+
+ private:
+  template <class P>
+  static const tensor* to_pointer(const P& p) {
+    return p ? &*p : nullptr;
+  }
+  const value_info* in(std::size_t i) const { return i < ins_.size() ? ins_[i] : nullptr; }
+  const tensor* constant(std::size_t i) const { return i < consts_.size() ? consts_[i] : nullptr; }
+  std::optional<dims> in_shape(std::size_t i) const { return in(i) ? in(i)->shape : std::nullopt; }
+  std::int64_t attr_int(std::string_view name, std::int64_t fallback) const { return attribute_or(attrs_, name, fallback); }
+  std::vector<std::int64_t> attr_ints(std::string_view name) const {
+    return attribute_or(attrs_, name, std::vector<std::int64_t>{});
+  }
+  std::vector<std::int64_t> constant_ints(std::size_t i) const {
+    std::vector<std::int64_t> r;
+    const tensor* t = constant(i);
+    for (std::int64_t k = 0; t && k < t->size(); ++k) r.push_back(static_cast<std::int64_t>(t->get_int(k)));
+    return r;
+  }
+
+  // ---- shapes
+  std::optional<dims> shape() const {
+    const std::string_view op = op_;
+    const auto x = in_shape(0);
+    if (is_shape_preserving(op)) return x;
+    if (is_broadcasting(op)) {
+      std::optional<dims> r = x;
+      for (std::size_t i = 1; i < ins_.size(); ++i)
+        if (in(i)) r = broadcast_dims(r, in(i)->shape);
+      return r;
+    }
+    if (op == "MatMul") return matmul(x, in_shape(1));
+    if (op == "Gemm") return gemm(x, in_shape(1));
+    if (op == "Conv" || one_of(op, {"MaxPool", "AveragePool"})) return window(x);
+    if (!x) return std::nullopt;
+    if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+      dims r = *x;
+      for (std::size_t d = 2; d < r.size(); ++d) r[d] = 1;
+      return r;
+    }
+    if (op == "Transpose") {
+      auto perm = attr_ints("perm");
+      if (perm.empty())
+        for (std::size_t d = x->size(); d-- > 0;) perm.push_back(std::int64_t(d));
+      if (perm.size() != x->size()) throw shape_error("perm has " + std::to_string(perm.size()) + " entries for rank " + std::to_string(x->size()));
+      dims r;
+      for (auto p : perm) r.push_back((*x)[std::size_t(normalize_axis(p, x->size()))]);
+      return r;
+    }
+    if (op == "Flatten") {
+      const auto axis = std::size_t(normalize_axis(attr_int("axis", 1), x->size() + 1));
+      return dims{product(*x, 0, axis), product(*x, axis, x->size())};
+    }
+    if (op == "Reshape") return reshape(*x);
+    if (op == "Squeeze" || op == "Unsqueeze") return squeeze(*x, op == "Unsqueeze");
+    if (op == "Concat") return concat();
+    if (op == "TopK") {
+      const auto k = constant_ints(1);
+      if (k.size() != 1) return std::nullopt;
+      dims r = *x;
+      r[std::size_t(normalize_axis(attr_int("axis", -1), r.size()))] = k[0];
+      return r;
+    }
+    return std::nullopt;
+  }
+
+  static dim product(const dims& d, std::size_t from, std::size_t to) {
+    if (to == from + 1) return d[from];  // keeps a symbolic name
+    std::int64_t p = 1;
+    for (std::size_t i = from; i < to; ++i) {
+      if (!d[i].known()) return dim();
+      p *= d[i].size;
+    }
+    return p;
+  }
+
+  static std::optional<dims> matmul(std::optional<dims> a, std::optional<dims> b) {
+    if (!a || !b || a->empty() || b->empty()) return std::nullopt;
+    const bool a1 = a->size() == 1, b1 = b->size() == 1;
+    if (a1) a->insert(a->begin(), dim(1));
+    if (b1) b->push_back(dim(1));
+    const dim k1 = a->back(), k2 = (*b)[b->size() - 2];
+    if (k1.known() && k2.known() && k1.size != k2.size)
+      throw shape_error("MatMul of " + to_string(*a) + " and " + to_string(*b) + ": inner dimensions differ");
+    auto batch = broadcast_dims(dims(a->begin(), a->end() - 2), dims(b->begin(), b->end() - 2));
+    dims r = *batch;
+    if (!a1) r.push_back((*a)[a->size() - 2]);
+    if (!b1) r.push_back(b->back());
+    return r;
+  }
+
+  std::optional<dims> gemm(const std::optional<dims>& a, const std::optional<dims>& b) const {
+    if (!a || !b || a->size() != 2 || b->size() != 2) return std::nullopt;
+    const dim m = attr_int("transA", 0) ? (*a)[1] : (*a)[0];
+    const dim n = attr_int("transB", 0) ? (*b)[0] : (*b)[1];
+    return dims{m, n};
+  }
+
+  // Conv and pooling: the executor's own window arithmetic, when the spatial sizes are known.
+  std::optional<dims> window(const std::optional<dims>& x) const {
+    if (!x || x->size() < 3) return std::nullopt;
+    shape_t spatial_in{1, 1};
+    for (std::size_t d = 2; d < x->size(); ++d) {
+      if (!(*x)[d].known()) return std::nullopt;
+      spatial_in.push_back((*x)[d].size);
+    }
+    shape_t kernel;
+    dim channels = (*x)[1];
+    if (op_ == "Conv") {
+      const auto w = in_shape(1);
+      if (!w || w->size() != x->size()) return std::nullopt;
+      for (std::size_t d = 2; d < w->size(); ++d) {
+        if (!(*w)[d].known()) return std::nullopt;
+        kernel.push_back((*w)[d].size);
+      }
+      channels = (*w)[0];
+    } else {
+      kernel = attr_ints("kernel_shape");
+      if (kernel.size() != x->size() - 2) return std::nullopt;
+    }
+    exec::kernel_context ctx{op_, "", attrs_, {}, 1, 0};
+    const auto w = exec::kernels::detail::sliding_window(ctx, spatial_in, kernel, attr_int("ceil_mode", 0) != 0);
+    dims r{(*x)[0], channels};
+    for (auto o : w.out) r.push_back(o);
+    return r;
+  }
+
+  std::optional<dims> reshape(const dims& x) const {
+    auto target = constant_ints(1);
+    if (!constant(1)) return std::nullopt;
+    const bool allow_zero = attr_int("allowzero", 0) != 0;
+    dims r;
+    int infer_at = -1;
+    for (std::size_t i = 0; i < target.size(); ++i) {
+      if (target[i] == 0 && !allow_zero) {
+        if (i >= x.size()) throw shape_error("Reshape copies dimension " + std::to_string(i) + " of a rank-" + std::to_string(x.size()) + " input");
+        r.push_back(x[i]);
+      } else if (target[i] == -1) {
+        if (infer_at >= 0) throw shape_error("Reshape target has more than one -1");
+        infer_at = int(i);
+        r.push_back(dim());
+      } else {
+        r.push_back(target[i]);
+      }
+    }
+    if (infer_at >= 0) {
+      const dim total = product(x, 0, x.size());
+      std::int64_t rest = 1;
+      bool rest_known = true;
+      for (std::size_t i = 0; i < r.size(); ++i)
+        if (int(i) != infer_at) {
+          if (!r[i].known()) rest_known = false;
+          else rest *= r[i].size;
+        }
+      if (total.known() && rest_known && rest > 0) {
+        if (total.size % rest != 0)
+          throw shape_error("cannot reshape " + to_string(x) + " to " + to_string(r) + ": sizes do not divide");
+        r[std::size_t(infer_at)] = total.size / rest;
+      }
+    }
+    return r;
+  }
+
+  std::optional<dims> squeeze(const dims& x, bool unsqueeze) const {
+    auto axes = attr_ints("axes");
+    if (axes.empty() && constant(1)) axes = constant_ints(1);
+    if (axes.empty() && in(1)) return std::nullopt;  // axes computed at run time
+    if (unsqueeze) {
+      const std::size_t rank = x.size() + axes.size();
+      std::vector<bool> inserted(rank, false);
+      for (auto a : axes) inserted[std::size_t(normalize_axis(a, rank))] = true;
+      dims r;
+      std::size_t k = 0;
+      for (std::size_t d = 0; d < rank; ++d) r.push_back(inserted[d] ? dim(1) : x[k++]);
+      return r;
+    }
+    std::vector<bool> removed(x.size(), false);
+    if (axes.empty()) {
+      for (std::size_t d = 0; d < x.size(); ++d) {
+        if (!x[d].known()) return std::nullopt;
+        removed[d] = x[d].size == 1;
+      }
+    }
+    for (auto a : axes) removed[std::size_t(normalize_axis(a, x.size()))] = true;
+    dims r;
+    for (std::size_t d = 0; d < x.size(); ++d)
+      if (!removed[d]) r.push_back(x[d]);
+    return r;
+  }
+
+  std::optional<dims> concat() const {
+    std::optional<dims> r;
+    std::size_t axis = 0;
+    for (std::size_t i = 0; i < ins_.size(); ++i) {
+      if (!in(i) || !in(i)->shape) return std::nullopt;
+      const dims& d = *in(i)->shape;
+      if (!r) {
+        r = d;
+        axis = std::size_t(normalize_axis(attr_int("axis", 0), d.size()));
+        continue;
+      }
+      if (d.size() != r->size()) throw shape_error("Concat of ranks " + std::to_string(r->size()) + " and " + std::to_string(d.size()));
+      dim& a = (*r)[axis];
+      a = a.known() && d[axis].known() ? dim(a.size + d[axis].size) : dim();
+    }
+    return r;
+  }
+
+  // ---- element types
+  element_type elem() const {
+    const std::string_view op = op_;
+    if (op == "Cast") return element_type_from_onnx_code(attr_int("to", 1)).value_or(T::value(g_, v_, 0).elem);
+    if (is_comparison(op)) return element_type::boolean;
+    if (op == "MultiThreshold") return element_type::float32;
+    if (op == "Where" && in(1)) return in(1)->elem;
+    return in(0)->elem;
+  }
+
+  // ---- QONNX data types (nullopt: unannotated, i.e. FLOAT32)
+  std::optional<data_type> dtype() const {
+    const std::string_view op = op_;
+    if (keeps_data_type(op)) return in(0)->dtype;
+    if (is_mac(op)) {
+      bool all_integer = true, any_signed = false;
+      for (std::size_t i = 0; i < std::min<std::size_t>(ins_.size(), 2); ++i) {
+        const data_type t = in(i) ? in(i)->qonnx_type() : data_type::float32();
+        all_integer = all_integer && t.is_integer();
+        any_signed = any_signed || t.is_signed();
+      }
+      // A bias (Gemm, Conv operand 2) must be integral too.
+      if (ins_.size() > 2 && in(2)) all_integer = all_integer && in(2)->qonnx_type().is_integer();
+      if (all_integer) return any_signed ? data_type::int_(32) : data_type::uint(32);
+      return std::nullopt;
+    }
+    if (op == "MultiThreshold") {
+      const double scale = attribute_or(attrs_, "out_scale", 1.0), bias = attribute_or(attrs_, "out_bias", 0.0);
+      const std::string out = attribute_or(attrs_, "out_dtype", std::string());
+      if (scale == std::round(scale) && bias == std::round(bias) && !out.empty()) {
+        if (auto t = data_type::try_parse(out); t && !(*t == data_type::float32())) return t;
+      }
+      return std::nullopt;
+    }
+    if (op == "Quant" || op == "BipolarQuant") return quant_type();
+    return std::nullopt;
+  }
+
+  static bool all_equal(const tensor* t, double v) {
+    if (!t) return false;
+    for (std::int64_t i = 0; i < t->size(); ++i)
+      if (t->get(i) != v) return false;
+    return true;
+  }
+
+  // Quant(x, scale, zeropt, bitwidth) with scale 1 and zero point 0 gives integers.
+  std::optional<data_type> quant_type() const {
+    if (!all_equal(constant(1), 1.0)) return std::nullopt;
+    if (op_ == "BipolarQuant") return data_type::bipolar();
+    if (!all_equal(constant(2), 0.0) || !constant(3) || constant(3)->size() != 1) return std::nullopt;
+    const double bits = constant(3)->get(0);
+    if (bits != std::round(bits) || bits < 1 || bits > 64) return std::nullopt;
+    const int b = int(bits);
+    if (attr_int("signed", 1) != 0) return b == 1 ? std::nullopt : std::optional(data_type::int_(b));
+    return b == 1 ? data_type::binary() : data_type::uint(b);
+  }
+
+  // ---- layouts ("" where nothing can be said)
+  std::string layout(const std::optional<dims>& result) const {
+    const std::string_view op = op_;
+    const std::string& x = in(0)->layout;
+    const std::size_t rank = result ? result->size() : 0;
+    if (op == "Transpose") {
+      auto perm = attr_ints("perm");
+      if (x.empty() || perm.size() != x.size()) return {};
+      std::string r;
+      for (auto p : perm) r += x[std::size_t(normalize_axis(p, x.size()))];
+      return r;
+    }
+    if (one_of(op, {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}))
+      return !x.empty() ? x : rank == 4 ? "NCHW" : "";
+    if (rank == 2 && one_of(op, {"MatMul", "Gemm", "Flatten", "Reshape"})) return "NC";
+    if (is_shape_preserving(op) || is_broadcasting(op) || keeps_data_type(op)) {
+      // The layout of an operand that has the result's rank.
+      for (const auto* i : ins_)
+        if (i && !i->layout.empty() && i->shape && result && i->shape->size() == rank) return i->layout;
+    }
+    return {};
+  }
+
+  const G& g_;
+  V v_;
+  std::string op_;
+  const attribute_map& attrs_;
+  std::vector<const value_info*> ins_;
+  std::vector<const tensor*> consts_;
+};
+
+// Keeps what is declared, fills in what is not; a conflict is an error.
+inline std::optional<dims> merge_shape(const std::optional<dims>& declared, const std::optional<dims>& inferred,
+                                       const std::string& node, const std::string& value) {
+  if (!inferred) return declared;
+  if (!declared) return inferred;
+  auto conflict = [&] {
+    return shape_error("node '" + node + "': '" + value + "' is declared " + to_string(*declared) + ", its operands give " +
+                       to_string(*inferred));
+  };
+  if (declared->size() != inferred->size()) throw conflict();
+  dims r = *declared;
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    const dim& d = (*declared)[i];
+    const dim& n = (*inferred)[i];
+    if (d.known() && n.known() && d.size != n.size) throw conflict();
+    if (!d.known() && n.known()) r[i] = n;
+  }
+  return r;
+}
+
+}  // namespace detail
+
+// What op v's results should be described as, or nullopt for an op the rules do
+// not cover. Throws shape_error/type_error (naming v) when the declared results
+// contradict the operands.
+template <ir_graph G>
+std::optional<std::vector<value_info>> infer_results(const G& g, vertex_t<G> v) {
+  using T = ir_traits<G>;
+  std::optional<std::vector<value_info>> inferred;
+  try {
+    inferred = detail::op_inference<G>(g, v).run();
+  } catch (const shape_error& e) {
+    throw shape_error("node '" + describe(g, v) + "': " + e.what());
+  }
+  if (!inferred) return std::nullopt;
+  for (int p = 0; p < int(inferred->size()); ++p) {
+    const value_info& declared = T::value(g, v, p);
+    value_info& r = (*inferred)[std::size_t(p)];
+    if (r.elem != declared.elem)
+      throw type_error("node '" + describe(g, v) + "': '" + declared.name + "' is declared " + std::string(to_string(declared.elem)) +
+                       ", its operands give " + std::string(to_string(r.elem)));
+    r.shape = detail::merge_shape(declared.shape, r.shape, describe(g, v), declared.name);
+    if (r.qonnx_type() == declared.qonnx_type()) r.dtype = declared.dtype;  // FLOAT32 stays as written
+    if (r.layout.empty()) r.layout = declared.layout;
+  }
+  return inferred;
+}
+
+// Brings op v's result descriptions up to date; true when something changed.
+template <ir_graph G>
+bool update_results(rewriter<G>& rw, vertex_t<G> v) {
+  using T = ir_traits<G>;
+  const auto inferred = infer_results(rw.graph(), v);
+  if (!inferred) return false;
+  bool changed = false;
+  for (int p = 0; p < int(inferred->size()); ++p)
+    if (!((*inferred)[std::size_t(p)] == T::value(rw.graph(), v, p))) {
+      rw.set_value_info(v, p, (*inferred)[std::size_t(p)]);
+      changed = true;
+    }
+  return changed;
+}
+
+// The pattern form, for a driver: run on every op the driver pops, so after a
+// rewrite exactly the touched nodes and their users are re-inferred. Lowest
+// benefit: the other patterns of a set go first.
+template <ir_graph G>
+class infer_value_info final : public rewrite_pattern<G> {
+ public:
+  infer_value_info() : rewrite_pattern<G>("InferValueInfo", "", 0) {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    if (update_results(rw, v)) return success();
+    return failure("its result descriptions are up to date (or its op has no inference rule)");
+  }
+};
+
+// One walk in topological order over a whole graph; returns the number of ops
+// whose result descriptions changed.
+template <ir_graph G>
+std::size_t infer_value_infos(G& g) {
+  using T = ir_traits<G>;
+  rewriter<G> rw(g);
+  std::size_t changed = 0;
+  for (auto v : topological_order(g))
+    if (T::kind(g, v) == node_kind::op) changed += update_results(rw, v);
+  rw.commit();
+  return changed;
+}
+
+}  // namespace nnrewrite
