@@ -29,6 +29,7 @@ struct recorder : rewrite_listener<V> {
   void on_erased(V v) override { events.push_back("erased " + describe(*g, v)); }
   void on_modified(V v) override { events.push_back("modified " + describe(*g, v)); }
   void on_restored(V v) override { events.push_back("restored " + describe(*g, v)); }
+  void on_use_removed(V v) override { events.push_back("use removed " + describe(*g, v)); }
 };
 
 // Collapses Mul(Mul(x, a), b) into Mul(x, a*b), the way a pattern would.
@@ -56,6 +57,8 @@ TEST_CASE("rewriter changes are seen by listeners and keep the function", "[rewr
   CHECK(std::count(rec.events.begin(), rec.events.end(), "created fused") == 1);
   CHECK(std::count(rec.events.begin(), rec.events.end(), "erased n") == 1);
   CHECK(std::count(rec.events.begin(), rec.events.end(), "modified r") == 1);  // its operand changed
+  CHECK(std::count(rec.events.begin(), rec.events.end(), "use removed m") == 1);  // erasing n dropped its use of m
+  CHECK(std::count(rec.events.begin(), rec.events.end(), "modified m") == 0);     // m itself did not change
   rw.flush();
   CHECK(verify(g).empty());
   CHECK_FALSE(find_node(g, "m"));

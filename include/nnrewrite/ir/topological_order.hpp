@@ -1,10 +1,9 @@
 // Topological order of a graph: every node after the producers of its operands.
 #pragma once
 
-#include <deque>
-#include <unordered_map>
 #include <vector>
 
+#include "nnrewrite/detail/vertex_map.hpp"
 #include "nnrewrite/error.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/traits.hpp"
@@ -18,37 +17,41 @@ namespace nnrewrite {
 template <ir_graph G>
 auto topological_order(const G& g) {
   using V = vertex_t<G>;
-  std::unordered_map<V, std::size_t> pending;
+  // Operands not yet placed, per vertex: a flat map (no allocation per vertex).
+  detail::vertex_map<V, std::size_t> pending;
   pending.reserve(num_vertices(g));
-  std::deque<V> ready;
+  // The order doubles as Kahn's FIFO queue: [head, end) are ready, not yet expanded.
+  std::vector<V> order;
+  order.reserve(num_vertices(g));
   auto [vi, vend] = vertices(g);
   for (; vi != vend; ++vi) {
-    std::size_t d = in_degree(*vi, g);
-    pending.emplace(*vi, d);
-    if (d == 0) ready.push_back(*vi);
+    const std::size_t d = in_degree(*vi, g);
+    if (d == 0) order.push_back(*vi);
+    else pending[*vi] = d;
   }
-  std::vector<V> order;
-  order.reserve(pending.size());
-  while (!ready.empty()) {
-    V v = ready.front();
-    ready.pop_front();
-    order.push_back(v);
-    auto [ei, eend] = out_edges(v, g);
-    for (; ei != eend; ++ei)
-      if (--pending[target(*ei, g)] == 0) ready.push_back(target(*ei, g));
+  for (std::size_t head = 0; head < order.size(); ++head) {
+    auto [ei, eend] = out_edges(order[head], g);
+    for (; ei != eend; ++ei) {
+      const V t = target(*ei, g);
+      if (--*pending.find(t) == 0) order.push_back(t);
+    }
   }
-  if (order.size() != pending.size()) {
+  if (order.size() != num_vertices(g)) {
     // Some node that never became ready lies on (or after) a cycle; walk back along
     // pending operands until a node repeats: that one is on the cycle.
+    auto waiting = [&](V u) {
+      const std::size_t* p = pending.find(u);
+      return p && *p > 0;
+    };
     V v{};
     for (auto [ui, uend] = vertices(g); ui != uend; ++ui)
-      if (pending[*ui] > 0) { v = *ui; break; }
-    std::unordered_map<V, bool> seen;
-    while (!seen[v]) {
+      if (waiting(*ui)) { v = *ui; break; }
+    detail::vertex_map<V, bool> seen;
+    while (!seen.contains(v)) {
       seen[v] = true;
       auto [ei, eend] = in_edges(v, g);
       for (; ei != eend; ++ei)
-        if (pending[source(*ei, g)] > 0) { v = source(*ei, g); break; }
+        if (waiting(source(*ei, g))) { v = source(*ei, g); break; }
     }
     throw graph_error(describe(g, v), "lies on a cycle");
   }

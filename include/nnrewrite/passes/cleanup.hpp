@@ -1,5 +1,5 @@
-// The cleanup set: constant folding, identity removal and value-info inference,
-// with dead-node removal done by the driver itself. Streamlining runs it between
+// The cleanup set: constant folding, identity removal and value-info inference of
+// the nodes they touch, with dead-node removal done by the driver itself. Streamlining runs it between
 // its steps; users add it to their own sets.
 #pragma once
 
@@ -15,7 +15,7 @@ template <ir_graph G>
 void populate_cleanup_patterns(pattern_set<G>& set, fold_options fold = {}) {
   set.template add<fold_constant_op<G>>(std::move(fold));
   populate_identity_removal_patterns(set);
-  set.template add<infer_value_info<G>>();
+  add_value_info_inference(set);
 }
 
 // Runs the cleanup set to its fixpoint.

@@ -37,6 +37,10 @@ class fold_constant_op final : public rewrite_pattern<G> {
 
   match_result match_and_rewrite(V v, rewriter<G>& rw) const override {
     const G& g = rw.graph();
+    // The common case first, without allocating: some operand is not a constant.
+    if (in_degree(v, g) == 0) return failure("has no operands");
+    for (auto [it, end] = in_edges(v, g); it != end; ++it)
+      if (T::kind(g, source(*it, g)) != node_kind::constant) return failure("an operand is not a constant");
     const std::string_view op = T::op_type(g, v);
     if (std::find(opt_.exclude_ops.begin(), opt_.exclude_ops.end(), op) != opt_.exclude_ops.end())
       return failure(std::string(op) + " is excluded from folding");
@@ -49,11 +53,9 @@ class fold_constant_op final : public rewrite_pattern<G> {
         continue;
       }
       const auto c = T::constant_value(g, o->node);
-      if (!c) return failure("operand " + std::to_string(args.size()) + " is not a constant");
+      if (!c) return failure("a constant operand holds no value");
       args.push_back(&*c);
     }
-    if (std::none_of(args.begin(), args.end(), [](const tensor* t) { return t != nullptr; }))
-      return failure("has no constant operands");
     const exec::kernel_registry& reg = opt_.kernels ? *opt_.kernels : exec::default_kernels();
     if (!reg.supports(T::domain(g, v), op)) return failure("the reference executor has no kernel for " + std::string(op));
 

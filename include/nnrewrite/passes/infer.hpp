@@ -2,7 +2,8 @@
 // what its operands are. Rewrites create ops whose results they cannot always
 // describe fully (a moved Mul's output type, a MultiThreshold whose scale became
 // integral); the infer_value_info pattern recomputes them for the nodes the driver
-// touched, and infer_value_infos(g) runs the same rules once over a whole graph.
+// touched (add_value_info_inference), and infer_value_infos(g) runs the same rules
+// once over a whole graph.
 //
 // Rules (QONNX's InferShapes / InferDataTypes / InferDataLayouts, restricted to
 // ops whose semantics nnrewrite knows; other ops are left as they are):
@@ -89,6 +90,15 @@ inline std::int64_t normalize_axis(std::int64_t axis, std::size_t rank) {
   return axis < 0 ? axis + r : axis;
 }
 
+// What inference says about one result; nullopt/empty parts say nothing.
+struct inferred_value {
+  std::optional<dims> shape;
+  element_type elem = element_type::float32;
+  std::optional<data_type> dtype;
+  std::string layout;
+  data_type qonnx_type_or_float() const { return dtype.value_or(data_type::float32()); }
+};
+
 template <ir_graph G>
 class op_inference {
  public:
@@ -103,22 +113,23 @@ class op_inference {
   }
 
   // The op's results as inference sees them, or nullopt for an op it does not know.
-  std::optional<std::vector<value_info>> run() const {
+  std::optional<std::vector<inferred_value>> run() const {
     const std::string_view op = op_;
     const bool known = is_shape_preserving(op) || is_broadcasting(op) || is_mac(op) ||
                        one_of(op, {"Transpose", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "MaxPool",
                                    "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "TopK"});
-    const bool domain_ok = is_onnx_domain(T::domain(g_, v_)) || (is_qonnx_domain(T::domain(g_, v_)) &&
-                                                                 one_of(op, {"MultiThreshold", "Quant", "BipolarQuant", "Trunc"}));
-    if (!known || !domain_ok || ins_.empty() || !ins_[0]) return std::nullopt;
-    const int n = T::num_outputs(g_, v_);
-    std::vector<value_info> r;
-    for (int p = 0; p < n; ++p) r.push_back(T::value(g_, v_, p));
+    if (!known || ins_.empty() || !ins_[0]) return std::nullopt;
+    const std::string_view domain = T::domain(g_, v_);
+    const bool qonnx_op = one_of(op, {"MultiThreshold", "Quant", "BipolarQuant", "Trunc"});
+    if (!(qonnx_op ? is_qonnx_domain(domain) : is_onnx_domain(domain))) return std::nullopt;
+    std::vector<inferred_value> r(std::size_t(T::num_outputs(g_, v_)));
+    if (r.empty()) return std::nullopt;
     r[0].shape = shape();
     r[0].elem = elem();
     r[0].dtype = dtype();
     r[0].layout = layout(r[0].shape);
-    if (op == "TopK" && n == 2) {
+    for (std::size_t p = 1; p < r.size(); ++p) r[p].elem = T::value(g_, v_, int(p)).elem;  // said nothing about
+    if (op == "TopK" && r.size() == 2) {
       r[1].shape = r[0].shape;
       r[1].elem = element_type::int64;
     }
@@ -420,24 +431,57 @@ class op_inference {
   std::vector<const tensor*> consts_;
 };
 
-// Keeps what is declared, fills in what is not; a conflict is an error.
-inline std::optional<dims> merge_shape(const std::optional<dims>& declared, const std::optional<dims>& inferred,
-                                       const std::string& node, const std::string& value) {
-  if (!inferred) return declared;
-  if (!declared) return inferred;
+// Whether the inferred shape adds to the declared one (fills in a rank or a
+// dimension); throws when a known dimension disagrees.
+inline bool adds_to(const std::optional<dims>& declared, const std::optional<dims>& inferred, const std::string& node,
+                    const std::string& value) {
+  if (!inferred) return false;
+  if (!declared) return true;
   auto conflict = [&] {
     return shape_error("node '" + node + "': '" + value + "' is declared " + to_string(*declared) + ", its operands give " +
                        to_string(*inferred));
   };
   if (declared->size() != inferred->size()) throw conflict();
-  dims r = *declared;
-  for (std::size_t i = 0; i < r.size(); ++i) {
+  bool adds = false;
+  for (std::size_t i = 0; i < declared->size(); ++i) {
     const dim& d = (*declared)[i];
     const dim& n = (*inferred)[i];
     if (d.known() && n.known() && d.size != n.size) throw conflict();
-    if (!d.known() && n.known()) r[i] = n;
+    adds = adds || (!d.known() && n.known());
   }
-  return r;
+  return adds;
+}
+
+// The declared value updated with what inference adds, or nullopt when it adds nothing.
+template <ir_graph G>
+std::optional<value_info> refreshed(const G& g, vertex_t<G> v, int port, inferred_value r) {
+  const value_info& declared = ir_traits<G>::value(g, v, port);
+  if (r.elem != declared.elem)
+    throw type_error("node '" + describe(g, v) + "': '" + declared.name + "' is declared " + std::string(to_string(declared.elem)) +
+                     ", its operands give " + std::string(to_string(r.elem)));
+  const bool shape = adds_to(declared.shape, r.shape, describe(g, v), declared.name);
+  const bool dtype = !(r.qonnx_type_or_float() == declared.qonnx_type());  // unannotated means FLOAT32
+  const bool layout = !r.layout.empty() && r.layout != declared.layout;
+  if (!shape && !dtype && !layout) return std::nullopt;
+  value_info out = declared;
+  if (shape) {
+    if (!out.shape) out.shape = r.shape;
+    else
+      for (std::size_t i = 0; i < out.shape->size(); ++i)
+        if (!(*out.shape)[i].known() && (*r.shape)[i].known()) (*out.shape)[i] = (*r.shape)[i];
+  }
+  if (dtype) out.dtype = r.dtype;
+  if (layout) out.layout = std::move(r.layout);
+  return out;
+}
+
+template <ir_graph G>
+std::optional<std::vector<inferred_value>> run_inference(const G& g, vertex_t<G> v) {
+  try {
+    return op_inference<G>(g, v).run();
+  } catch (const shape_error& e) {
+    throw shape_error("node '" + describe(g, v) + "': " + e.what());
+  }
 }
 
 }  // namespace detail
@@ -448,44 +492,32 @@ inline std::optional<dims> merge_shape(const std::optional<dims>& declared, cons
 template <ir_graph G>
 std::optional<std::vector<value_info>> infer_results(const G& g, vertex_t<G> v) {
   using T = ir_traits<G>;
-  std::optional<std::vector<value_info>> inferred;
-  try {
-    inferred = detail::op_inference<G>(g, v).run();
-  } catch (const shape_error& e) {
-    throw shape_error("node '" + describe(g, v) + "': " + e.what());
-  }
+  auto inferred = detail::run_inference(g, v);
   if (!inferred) return std::nullopt;
+  std::vector<value_info> r;
   for (int p = 0; p < int(inferred->size()); ++p) {
-    const value_info& declared = T::value(g, v, p);
-    value_info& r = (*inferred)[std::size_t(p)];
-    if (r.elem != declared.elem)
-      throw type_error("node '" + describe(g, v) + "': '" + declared.name + "' is declared " + std::string(to_string(declared.elem)) +
-                       ", its operands give " + std::string(to_string(r.elem)));
-    r.shape = detail::merge_shape(declared.shape, r.shape, describe(g, v), declared.name);
-    if (r.qonnx_type() == declared.qonnx_type()) r.dtype = declared.dtype;  // FLOAT32 stays as written
-    if (r.layout.empty()) r.layout = declared.layout;
+    auto updated = detail::refreshed(g, v, p, std::move((*inferred)[std::size_t(p)]));
+    r.push_back(updated ? std::move(*updated) : T::value(g, v, p));
   }
-  return inferred;
+  return r;
 }
 
 // Brings op v's result descriptions up to date; true when something changed.
 template <ir_graph G>
 bool update_results(rewriter<G>& rw, vertex_t<G> v) {
-  using T = ir_traits<G>;
-  const auto inferred = infer_results(rw.graph(), v);
+  auto inferred = detail::run_inference(rw.graph(), v);
   if (!inferred) return false;
   bool changed = false;
   for (int p = 0; p < int(inferred->size()); ++p)
-    if (!((*inferred)[std::size_t(p)] == T::value(rw.graph(), v, p))) {
-      rw.set_value_info(v, p, (*inferred)[std::size_t(p)]);
+    if (auto updated = detail::refreshed(rw.graph(), v, p, std::move((*inferred)[std::size_t(p)]))) {
+      rw.set_value_info(v, p, std::move(*updated));
       changed = true;
     }
   return changed;
 }
 
-// The pattern form, for a driver: run on every op the driver pops, so after a
-// rewrite exactly the touched nodes and their users are re-inferred. Lowest
-// benefit: the other patterns of a set go first.
+// The pattern form: tried on every op the driver pops (so on the whole graph in
+// the first sweep), lowest benefit, after the other patterns of a set.
 template <ir_graph G>
 class infer_value_info final : public rewrite_pattern<G> {
  public:
@@ -495,6 +527,13 @@ class infer_value_info final : public rewrite_pattern<G> {
     return failure("its result descriptions are up to date (or its op has no inference rule)");
   }
 };
+
+// The hook form (the one the cleanup set uses): only the nodes a rewrite touched,
+// and whatever their updated descriptions touch in turn, are re-inferred.
+template <ir_graph G>
+void add_value_info_inference(pattern_set<G>& set) {
+  set.add_touched_hook("InferValueInfo", [](vertex_t<G> v, rewriter<G>& rw) { return update_results(rw, v); });
+}
 
 // One walk in topological order over a whole graph; returns the number of ops
 // whose result descriptions changed.

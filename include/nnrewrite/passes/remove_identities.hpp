@@ -53,16 +53,15 @@ class remove_neutral_elementwise final : public rewrite_pattern<G> {
   match_result match_and_rewrite(V v, rewriter<G>& rw) const override {
     const G& g = rw.graph();
     if (!is_onnx_domain(T::domain(g, v))) return failure("not an ONNX op");
-    const auto ops = operands(g, v);
-    if (ops.size() != 2 || !ops[0] || !ops[1]) return failure("does not have two operands");
-    std::string why = "no operand is a constant";
-    for (std::size_t c = 0; c < 2; ++c) {
-      if (c == 0 && !commutative_) continue;
-      const value_ref<V> x = *ops[1 - c], k = *ops[c];
+    const auto x0 = operand(g, v, 0), x1 = operand(g, v, 1);
+    if (!x0 || !x1 || in_degree(v, g) != 2) return failure("does not have two operands");
+    const char* why = "no operand is a constant";
+    for (int c = commutative_ ? 0 : 1; c < 2; ++c) {
+      const value_ref<V> x = c == 0 ? *x1 : *x0, k = c == 0 ? *x0 : *x1;
       const auto t = T::constant_value(g, k.node);
       if (!t) continue;
       if (!t->all_of([n = neutral_](auto e) { return double(e) == n; })) {
-        why = "the constant is not all " + std::string(neutral_ == 0.0 ? "zeros" : "ones");
+        why = neutral_ == 0.0 ? "the constant is not all zeros" : "the constant is not all ones";
         continue;
       }
       const value_info& xi = T::value(g, x.node, x.port);
@@ -71,8 +70,7 @@ class remove_neutral_elementwise final : public rewrite_pattern<G> {
         continue;
       }
       if (!detail::broadcast_keeps_shape(xi.shape, t->shape())) {
-        why = "broadcasting with the constant may change the shape " +
-              (xi.shape ? to_string(*xi.shape) : std::string("(unknown)"));
+        why = "broadcasting with the constant may change the other operand's shape";
         continue;
       }
       rw.replace_op(v, {x});

@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "nnrewrite/ir/topological_order.hpp"
+#include "nnrewrite/io/text.hpp"
 #include "nnrewrite/ir/verify.hpp"
 #include "nnrewrite/rewrite/fingerprint.hpp"
 #include "nnrewrite/rewrite/pattern.hpp"
@@ -34,7 +35,8 @@ struct driver_config {
   bool top_down = false;
   // Pop the worklist in a random order (seeded): a confluence test.
   std::optional<std::uint64_t> random_seed;
-  // Stop with cycle_detected when a graph state (structural fingerprint) repeats.
+  // Stop with cycle_detected when a graph state (structural fingerprint) repeats;
+  // watched from the moment the rewrites outnumber the nodes of the graph.
   bool detect_cycles = true;
   // Erase ops and constants none of whose results is used when they are popped.
   bool erase_dead = true;
@@ -54,9 +56,12 @@ template <ir_graph G>
 class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
  public:
   using V = vertex_t<G>;
-  enqueue_touched(const G& g, worklist<V>& wl, graph_fingerprint<G>* fp) : g_(g), wl_(wl), fp_(fp) {}
+  enqueue_touched(const G& g, worklist<V>& wl) : g_(g), wl_(wl) {}
+  void track(graph_fingerprint<G>* fp) { fp_ = fp; }
   void on_created(V v) override { touched(v); }
   void on_modified(V v) override { touched(v); }
+  // Only v: it may be dead now, or newly single-use; its users saw no change.
+  void on_use_removed(V v) override { pending_.push_back(v); }
   void on_erased(V v) override {
     wl_.remove(v);
     std::erase(pending_, v);
@@ -71,6 +76,8 @@ class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
     pending_.clear();
   }
   void discard_attempt() { pending_.clear(); }
+  // Touched so far in this attempt (grows while hooks change things).
+  const std::vector<V>& pending() const { return pending_; }
   // After a rollback only the fingerprint needs fixing: re-enqueueing a node whose
   // pattern just failed would try it again forever.
   void on_restored(V v) override {
@@ -91,7 +98,7 @@ class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
   }
   const G& g_;
   worklist<V>& wl_;
-  graph_fingerprint<G>* fp_;
+  graph_fingerprint<G>* fp_ = nullptr;
   std::vector<V> pending_;
 };
 
@@ -108,6 +115,24 @@ inline rewrite_result finish(rewrite_result r, const driver_config& cfg) {
   return r;
 }
 
+}  // namespace detail
+
+namespace detail {
+// Runs the set's hooks over what the attempt touched, including what they touch.
+template <ir_graph G>
+void run_touched_hooks(const pattern_set<G>& patterns, rewriter<G>& rw, const enqueue_touched<G>& touched,
+                       rewrite_result& result) {
+  const G& g = rw.graph();
+  // pending() grows while hooks change nodes: index, do not iterate.
+  for (std::size_t i = 0; i < touched.pending().size(); ++i) {
+    if (i > 64 * (touched.pending().size() - i) + 100'000)  // grows much faster than it drains
+      throw convergence_error("touched-node hooks keep changing the graph: a hook must reach a fixpoint");
+    const auto v = touched.pending()[i];
+    if (rw.is_erased(v) || ir_traits<G>::kind(g, v) != node_kind::op) continue;
+    for (const auto& hook : patterns.touched_hooks())
+      if (hook.run(v, rw)) ++result.per_pattern[hook.name];
+  }
+}
 }  // namespace detail
 
 // Tries the patterns on one op; applies the first that succeeds. The rewriter
@@ -140,6 +165,15 @@ bool apply_first_match(vertex_t<G> v, const pattern_set<G>& patterns, rewriter<G
       if (cfg.trace) result.trace.push_back({p->name(), node, false, r.reason()});
       continue;
     }
+    if (touched && !patterns.touched_hooks().empty()) {
+      try {
+        run_touched_hooks(patterns, rw, *touched, result);
+      } catch (...) {
+        rw.rollback(cp);
+        touched->discard_attempt();
+        throw;
+      }
+    }
     if (cfg.expensive_checks) {
       if (!rw.changed_since(cp) || detail::full_fingerprint(g) == before)
         throw graph_error(node, "pattern '" + p->name() + "' reported success but did not change the graph");
@@ -164,12 +198,14 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
   rewrite_result result;
   rewriter<G> rw(g);
   worklist<V> wl(cfg.random_seed);
-  std::optional<graph_fingerprint<G>> fp;
-  if (cfg.detect_cycles) fp.emplace(g);
-  detail::enqueue_touched<G> listener(g, wl, fp ? &*fp : nullptr);
+  detail::enqueue_touched<G> listener(g, wl);
   rw.add_listener(&listener);
+  // Cycle detection starts once there have been as many rewrites as nodes: a
+  // converging set rarely gets there, so it pays nothing for fingerprints (O(N)
+  // to start); a cycle is still caught within one turn after that.
+  std::optional<graph_fingerprint<G>> fp;
   std::unordered_set<std::uint64_t> seen;
-  if (fp) seen.insert(fp->value());
+  const std::size_t watch_after = num_vertices(g);
   const std::size_t max_rewrites = cfg.max_rewrites ? cfg.max_rewrites : 64 * num_vertices(g) + 4096;
 
   bool stopped = false;
@@ -195,7 +231,11 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
       }
       if (T::kind(g, v) != node_kind::op) continue;
       if (!apply_first_match(v, patterns, rw, cfg, result, &listener)) continue;
-      if (fp && !seen.insert(fp->value()).second) {
+      if (cfg.detect_cycles && !fp && result.rewrites >= watch_after) {
+        fp.emplace(g, [&](V u) { return rw.is_erased(u); });
+        listener.track(&*fp);
+        seen.insert(fp->value());
+      } else if (fp && !seen.insert(fp->value()).second) {
         result.reason = stop_reason::cycle_detected;
         stopped = true;
         break;

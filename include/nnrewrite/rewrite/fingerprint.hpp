@@ -8,10 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <type_traits>
+#include <variant>
 
 #include "nnrewrite/detail/vertex_map.hpp"
-#include "nnrewrite/io/text.hpp"
+#include "nnrewrite/ir/attribute.hpp"
 #include "nnrewrite/ir/queries.hpp"
 
 namespace nnrewrite {
@@ -30,8 +33,13 @@ class graph_fingerprint {
   using V = vertex_t<G>;
   using T = ir_traits<G>;
 
-  explicit graph_fingerprint(const G& g) : g_(g) {
-    for (auto [it, end] = vertices(g); it != end; ++it) update(*it);
+  explicit graph_fingerprint(const G& g) : graph_fingerprint(g, [](V) { return false; }) {}
+  // Leaves out the nodes `skip` says are gone (erased but not yet flushed).
+  template <class Skip>
+  graph_fingerprint(const G& g, Skip skip) : g_(g) {
+    hashes_.reserve(num_vertices(g));
+    for (auto [it, end] = vertices(g); it != end; ++it)
+      if (!skip(*it)) update(*it);
   }
 
   std::uint64_t value() const { return sum_; }
@@ -51,19 +59,51 @@ class graph_fingerprint {
   }
 
  private:
-  std::uint64_t constant_hash(V v) const {
-    const auto t = T::constant_value(g_, v);
-    std::uint64_t h = detail::mix(0, to_string(t->type()));
-    for (auto d : t->shape()) h = detail::mix(h, std::uint64_t(d));
+  static std::uint64_t bits(double x) {
+    std::uint64_t b;
+    std::memcpy(&b, &x, sizeof b);
+    return b;
+  }
+  static std::uint64_t tensor_hash(const tensor& t) {
+    std::uint64_t h = detail::mix(0, std::uint64_t(t.type()));
+    for (auto d : t.shape()) h = detail::mix(h, std::uint64_t(d));
     std::visit([&](const auto& a) {
-      for (Eigen::Index i = 0; i < a.size(); ++i) {
-        double x = double(a[i]);
-        std::uint64_t bits;
-        std::memcpy(&bits, &x, sizeof bits);
-        h = detail::mix(h, bits);
-      }
-    }, t->data());
+      for (Eigen::Index i = 0; i < a.size(); ++i) h = detail::mix(h, bits(double(a[i])));
+    }, t.data());
     return h;
+  }
+  std::uint64_t constant_hash(V v) const { return tensor_hash(*T::constant_value(g_, v)); }
+
+  // Hashes the fields directly: printing them to text first cost more than the rest of a rewrite.
+  static std::uint64_t attribute_hash(std::uint64_t h, const attribute& a) {
+    h = detail::mix(h, std::uint64_t(a.index()));
+    std::visit([&](const auto& x) {
+      using X = std::decay_t<decltype(x)>;
+      if constexpr (std::is_same_v<X, std::int64_t>) h = detail::mix(h, std::uint64_t(x));
+      else if constexpr (std::is_same_v<X, double>) h = detail::mix(h, bits(x));
+      else if constexpr (std::is_same_v<X, std::string>) h = detail::mix(h, std::string_view(x));
+      else if constexpr (std::is_same_v<X, tensor>) h = detail::mix(h, tensor_hash(x));
+      else
+        for (const auto& e : x) {
+          using E = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<E, std::string>) h = detail::mix(h, std::string_view(e));
+          else if constexpr (std::is_same_v<E, double>) h = detail::mix(h, bits(e));
+          else h = detail::mix(h, std::uint64_t(e));
+        }
+    }, a);
+    return h;
+  }
+  static std::uint64_t value_hash(std::uint64_t h, const value_info& info) {  // not the name
+    h = detail::mix(h, std::uint64_t(info.elem));
+    h = detail::mix(h, info.shape ? info.shape->size() + 1 : 0);
+    if (info.shape)
+      for (const dim& d : *info.shape) h = d.known() ? detail::mix(h, std::uint64_t(d.size)) : detail::mix(h, d.param);
+    if (info.dtype) {
+      const data_type& t = *info.dtype;
+      h = detail::mix(h, std::uint64_t(t.type_kind()) << 48 | std::uint64_t(t.bitwidth()) << 16 |
+                             std::uint64_t(t.int_bits()) << 1 | std::uint64_t(t.is_signed()));
+    }
+    return detail::mix(h, info.layout);
   }
 
   std::uint64_t local_hash(V v) const {
@@ -73,11 +113,8 @@ class graph_fingerprint {
     if (k == node_kind::output || k == node_kind::input) h = detail::mix(h, T::name(g_, v));  // stable identities
     h = detail::mix(h, T::op_type(g_, v));
     h = detail::mix(h, T::domain(g_, v));
-    for (const auto& [name, a] : T::attributes(g_, v)) h = detail::mix(detail::mix(h, name), detail::attribute_text(a, {}));
-    for (int p = 0, n = T::num_outputs(g_, v); p < n; ++p) {
-      const value_info& info = T::value(g_, v, p);
-      h = detail::mix(h, detail::value_decl_text(value_info("", info.elem, info.shape, info.dtype, info.layout)));
-    }
+    for (const auto& [name, a] : T::attributes(g_, v)) h = attribute_hash(detail::mix(h, name), a);
+    for (int p = 0, n = T::num_outputs(g_, v); p < n; ++p) h = value_hash(h, T::value(g_, v, p));
     for (const auto& o : operands(g_, v)) {
       if (!o) {
         h = detail::mix(h, 0xab5e47ULL);

@@ -17,21 +17,35 @@
 namespace nnrewrite {
 
 // The outcome of one attempt: success, or failure with the reason it did not apply.
+// Most attempts fail, so a failure with a string literal for its reason costs no
+// allocation; a built reason (std::string) is owned.
 class match_result {
  public:
-  static match_result success() { return match_result(true, {}); }
-  static match_result failure(std::string reason) { return match_result(false, std::move(reason)); }
+  static match_result success() { return match_result(true); }
+  // `literal` must have static storage duration (a string literal).
+  static match_result failure(const char* literal) {
+    match_result r(false);
+    r.literal_ = literal;
+    return r;
+  }
+  static match_result failure(std::string reason) {
+    match_result r(false);
+    r.owned_ = std::move(reason);
+    return r;
+  }
   explicit operator bool() const { return ok_; }
   bool succeeded() const { return ok_; }
-  const std::string& reason() const { return reason_; }
+  std::string reason() const { return literal_ ? std::string(literal_) : owned_; }
 
  private:
-  match_result(bool ok, std::string reason) : ok_(ok), reason_(std::move(reason)) {}
+  explicit match_result(bool ok) : ok_(ok) {}
   bool ok_;
-  std::string reason_;
+  const char* literal_ = nullptr;
+  std::string owned_;
 };
 
 inline match_result success() { return match_result::success(); }
+inline match_result failure(const char* literal) { return match_result::failure(literal); }
 inline match_result failure(std::string reason) { return match_result::failure(std::move(reason)); }
 
 template <ir_graph G>
@@ -85,6 +99,19 @@ class pattern_set {
     insert(std::make_unique<lambda_pattern<G, F>>(std::move(name), std::move(root), benefit, std::move(f)));
   }
 
+  // A hook runs, inside the same transaction, on every node a successful rewrite
+  // touched (created or modified nodes and their users), and on what the hook
+  // itself touches; it returns whether it changed anything. Value-info inference
+  // is one: it keeps result descriptions right where rewrites changed them,
+  // without visiting the rest of the graph.
+  using touched_hook = std::function<bool(vertex_t<G>, rewriter<G>&)>;
+  void add_touched_hook(std::string name, touched_hook f) { hooks_.push_back({std::move(name), std::move(f)}); }
+  struct named_hook {
+    std::string name;
+    touched_hook run;
+  };
+  const std::vector<named_hook>& touched_hooks() const { return hooks_; }
+
   // Patterns that may apply to an op of this type, highest benefit first
   // (patterns rooted at any op are merged in by benefit).
   const std::vector<const pattern*>& for_op(std::string_view op_type) const {
@@ -124,6 +151,7 @@ class pattern_set {
   }
 
   std::vector<std::unique_ptr<pattern>> owned_;
+  std::vector<named_hook> hooks_;
   std::unordered_map<std::string, std::vector<const pattern*>, hash, std::equal_to<>> by_root_;
   std::vector<const pattern*> any_root_;
 };

@@ -29,6 +29,10 @@ class rewrite_listener {
   virtual void on_erased(V) {}
   // Attributes, a constant's value, a value's info, or an operand of v changed.
   virtual void on_modified(V) {}
+  // A use of one of v's results went away (v may now be dead or single-use). Kept
+  // apart from on_modified: v itself did not change, so its users need no revisit
+  // (which would cost O(fan-out) per removed use).
+  virtual void on_use_removed(V) {}
   // A rollback restored v (or revived it) to what it was at the checkpoint.
   virtual void on_restored(V) {}
 };
@@ -70,9 +74,10 @@ class rewriter {
   // ---- rewiring
   // Operand `in_port` of `user` becomes `v` (or absent).
   void set_operand(V user, int in_port, std::optional<value> v) {
-    disconnect_operand(user, in_port);
+    const std::optional<V> old = disconnect_operand(user, in_port);
     if (v) connect(v->node, v->port, user, in_port);
     notify_modified(user);
+    if (old) notify_use_removed(*old);
   }
 
   // Every use of `from` (graph outputs included) becomes a use of `to`.
@@ -84,7 +89,7 @@ class rewriter {
       connect(to.node, to.port, u.node, u.in_port);
     }
     for (const auto& u : users) notify_modified(u.node);
-    if (!users.empty()) notify_modified(from.node);
+    if (!users.empty()) notify_use_removed(from.node);
   }
 
   // Each result of `op` is replaced by the matching value, then `op` is erased.
@@ -110,7 +115,7 @@ class rewriter {
     erased_[v] = true;
     log([this, v] { erased_.erase(v); }, v, undo_kind::erased);
     for (auto& l : listeners_) l->on_erased(v);
-    for (const auto& [in_port, src] : ops) notify_modified(src.node);  // a producer lost a use
+    for (const auto& [in_port, src] : ops) notify_use_removed(src.node);
   }
 
   bool is_erased(V v) const { return erased_.contains(v); }
@@ -214,15 +219,17 @@ class rewriter {
     log([this, src, out_port, dst, in_port] { remove_edge_between(src, out_port, dst, in_port); }, dst, undo_kind::modified);
   }
 
-  void disconnect_operand(V user, int in_port) {
+  // Returns the producer that lost the use, if the operand was present.
+  std::optional<V> disconnect_operand(V user, int in_port) {
     for (auto [it, end] = in_edges(user, g_); it != end; ++it) {
       port_pair p = T::ports(g_, *it);
       if (p.in_port != in_port) continue;
       V src = source(*it, g_);
       remove_edge(*it, g_);
       log([this, src, p, user] { T::connect(g_, src, p.out_port, user, p.in_port); }, user, undo_kind::modified);
-      return;
+      return src;
     }
+    return std::nullopt;
   }
 
   void remove_edge_between(V src, int out_port, V dst, int in_port) {
@@ -243,6 +250,9 @@ class rewriter {
   }
   void notify_modified(V v) {
     for (auto& l : listeners_) l->on_modified(v);
+  }
+  void notify_use_removed(V v) {
+    for (auto& l : listeners_) l->on_use_removed(v);
   }
 
   G& g_;

@@ -1,0 +1,187 @@
+// The greedy driver with the cleanup set (constant folding, identity removal,
+// value-info inference) on synthetic graphs of 1k to 1M nodes, three shapes:
+//
+//   chain     x -> Relu -> Identity -> Mul(., Add(c1, c2)) -> Relu -> ...
+//   fanout    hub = Relu(prev); 16 branches Add(hub, 0); joined back by an Add chain
+//   residual  s = Add(Identity(Relu(Mul(prev, Mul(c1, c2)))), prev) -> ...
+//
+// In each, a constant fraction of the ops is rewritten (Identity and Add-of-zero
+// removed, constant subexpressions folded) and every op is tried by every pattern
+// of its bucket, inference included. Each iteration builds a fresh graph (not
+// timed), then times topological_order on it (the baseline, reported as
+// `x_topo`: driver time / topological-sort time) and the driver.
+//
+// `ns_per_node` counts all vertices (ops, constants, inputs, outputs) of the
+// initial graph. `peak_B_per_node` is the peak of live heap bytes (counted by
+// replacing operator new/delete in this program) while building and rewriting,
+// per node; it includes the graph itself. `graph_B_per_node` is the graph alone.
+#include <benchmark/benchmark.h>
+
+#include <malloc.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "nnrewrite/passes.hpp"
+
+// Live and peak heap bytes of the whole program. (GCC cannot see that the
+// replaced operator new below allocates with malloc, hence the pragma.)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+namespace heap {
+std::atomic<std::size_t> live{0}, peak{0};
+void* allocate(std::size_t n) {
+  void* p = std::malloc(n ? n : 1);
+  if (!p) throw std::bad_alloc();
+  const std::size_t now = live += malloc_usable_size(p);
+  for (std::size_t seen = peak; now > seen && !peak.compare_exchange_weak(seen, now);) {
+  }
+  return p;
+}
+void release(void* p) {
+  if (!p) return;
+  live -= malloc_usable_size(p);
+  std::free(p);
+}
+}  // namespace heap
+
+void* operator new(std::size_t n) { return heap::allocate(n); }
+void* operator new[](std::size_t n) { return heap::allocate(n); }
+void operator delete(void* p) noexcept { heap::release(p); }
+void operator delete[](void* p) noexcept { heap::release(p); }
+void operator delete(void* p, std::size_t) noexcept { heap::release(p); }
+void operator delete[](void* p, std::size_t) noexcept { heap::release(p); }
+
+namespace {
+
+using nnrewrite::model;
+using T = nnrewrite::ir_traits<model>;
+using V = nnrewrite::vertex_t<model>;
+using nnrewrite::tensor;
+using nnrewrite::value_info;
+
+enum class shape { chain, fanout, residual };
+
+class builder {
+ public:
+  builder() { prev_ = T::add_input(g_, value("x")); }
+
+  V op(const char* type, std::initializer_list<V> operands) {
+    const std::string n = fresh_name('v');
+    V v = T::add_op(g_, type, "", n, {}, {value(n)});
+    int port = 0;
+    for (V o : operands) T::connect(g_, o, 0, v, port++);
+    return v;
+  }
+  V constant(double x) {
+    tensor t(nnrewrite::element_type::float32, {1, 8});
+    for (int i = 0; i < 8; ++i) t.set(i, x);
+    return T::add_constant(g_, value(fresh_name('c')), std::move(t));
+  }
+  model finish(V last) {
+    T::connect(g_, last, 0, T::add_output(g_, "y"), 0);
+    return std::move(g_);
+  }
+  V& prev() { return prev_; }
+  std::size_t size() const { return num_vertices(g_); }
+
+ private:
+  // Not `"c" + std::to_string(i)`: GCC 12 warns falsely on it at -O3 (PR 105329).
+  std::string fresh_name(char prefix) {
+    std::string n(1, prefix);
+    n += std::to_string(next_++);
+    return n;
+  }
+  static value_info value(std::string n) {
+    return value_info(std::move(n), nnrewrite::element_type::float32, nnrewrite::dims{1, 8});
+  }
+  model g_;
+  V prev_;
+  std::size_t next_ = 0;
+};
+
+model make_graph(shape s, std::size_t nodes) {
+  builder b;
+  while (b.size() + 2 < nodes) {
+    V& prev = b.prev();
+    switch (s) {
+      case shape::chain: {
+        V r = b.op("Relu", {prev});
+        V i = b.op("Identity", {r});
+        V k = b.op("Add", {b.constant(0.5), b.constant(0.25)});
+        prev = b.op("Mul", {i, k});
+        break;
+      }
+      case shape::fanout: {
+        V hub = b.op("Relu", {prev});
+        V acc = b.op("Add", {hub, b.constant(0)});
+        for (int j = 1; j < 16; ++j) acc = b.op("Add", {acc, b.op("Add", {hub, b.constant(0)})});
+        prev = acc;
+        break;
+      }
+      case shape::residual: {
+        V k = b.op("Mul", {b.constant(0.5), b.constant(1.5)});
+        V m = b.op("Mul", {prev, k});
+        V i = b.op("Identity", {b.op("Relu", {m})});
+        prev = b.op("Add", {i, prev});
+        break;
+      }
+    }
+  }
+  return b.finish(b.prev());
+}
+
+
+void BM_cleanup(benchmark::State& state, shape s) {
+  const auto nodes = std::size_t(state.range(0));
+  double driver_s = 0, topo_s = 0;
+  std::size_t peak = 0, rewrites = 0, vertices = 0, graph_bytes = 0;
+  nnrewrite::pattern_set<model> set;
+  nnrewrite::populate_cleanup_patterns(set);
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::size_t base = heap::live;
+    heap::peak = base;
+    model g = make_graph(s, nodes);
+    graph_bytes = heap::live - base;
+    vertices = num_vertices(g);
+    auto t0 = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(nnrewrite::topological_order(g));
+    topo_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.ResumeTiming();
+
+    t0 = std::chrono::steady_clock::now();
+    auto r = nnrewrite::apply_patterns_greedily(g, set);
+    driver_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    state.PauseTiming();
+    if (!r.converged) state.SkipWithError(("did not converge: " + to_string(r)).c_str());
+    rewrites = r.rewrites;
+    peak = std::max(peak, heap::peak - base);
+    state.ResumeTiming();
+  }
+  const double n = double(vertices) * double(state.iterations());
+  state.counters["nodes"] = double(vertices);
+  state.counters["rewrites"] = double(rewrites);
+  state.counters["ns_per_node"] = driver_s * 1e9 / n;
+  state.counters["x_topo"] = driver_s / topo_s;
+  state.counters["peak_B_per_node"] = double(peak) / double(vertices);
+  state.counters["graph_B_per_node"] = double(graph_bytes) / double(vertices);
+}
+
+void sizes(benchmark::internal::Benchmark* b) {
+  b->Unit(benchmark::kMillisecond)->UseRealTime();
+  for (std::int64_t n : {1'000, 10'000, 100'000, 1'000'000}) b->Arg(n);
+}
+
+BENCHMARK_CAPTURE(BM_cleanup, chain, shape::chain)->Apply(sizes);
+BENCHMARK_CAPTURE(BM_cleanup, fanout, shape::fanout)->Apply(sizes);
+BENCHMARK_CAPTURE(BM_cleanup, residual, shape::residual)->Apply(sizes);
+
+}  // namespace
+
+BENCHMARK_MAIN();
