@@ -43,3 +43,54 @@ TEST_CASE("README API tour", "[readme]") {
   CHECK_THAT(out, Catch::Contains("node scale: Mul(%x, %a2)"));
   CHECK(to_text(parse_text(to_text(g))) == to_text(g));
 }
+
+TEST_CASE("README rewriting tour", "[readme]") {
+  std::ostringstream cout;
+  // --- begin rewriting tour
+  using namespace nnrewrite;
+  using namespace nnrewrite::pattern;
+  using T = ir_traits<model>;
+  using V = vertex_t<model>;
+
+  // Mul(Mul(x, a), b) -> Mul(x, a*b) when a and b are scalars and the inner Mul has one use.
+  struct collapse_repeated_mul final : rewrite_pattern<model> {
+    collapse_repeated_mul() : rewrite_pattern<model>("CollapseRepeatedMul", "Mul") {}
+    match_result match_and_rewrite(V v, rewriter<model>& rw) const override {
+      const model& g = rw.graph();
+      value_ref<V> x{}, a{}, b{};
+      if (!matches(op("Mul")(op("Mul").where(single_use)(any(&x), scalar_const(&a)), scalar_const(&b)), g, v))
+        return failure("not Mul(Mul(x, scalar), scalar) with a single-use inner Mul");
+      tensor ab = *T::constant_value(g, a.node) * *T::constant_value(g, b.node);
+      V c = rw.create_constant(value_info("ab"), ab);
+      V fused = rw.create_op("Mul", "", {x, value_ref<V>{c, 0}}, {T::value(g, v, 0)});
+      rw.replace_op(v, {value_ref<V>{fused, 0}});  // users rewired, v erased; undone if anything throws
+      return success();
+    }
+  };
+
+  model g = parse_text(R"(graph {
+    input %x: float32[1,4]
+    const %a: float32[] = [0.5]
+    const %b: float32[] = [4]
+    const %zero: float32[4] = splat 0
+    node m1: Mul(%x, %a) -> %y1: float32[1,4]
+    node m2: Mul(%y1, %b) -> %y2: float32[1,4]
+    node id: Identity(%y2) -> %y3: float32[1,4]
+    node add: Add(%y3, %zero) -> %y: float32[1,4]
+    output %y
+  })");
+
+  pattern_set<model> patterns;
+  patterns.add<collapse_repeated_mul>();
+  populate_cleanup_patterns(patterns);  // constant folding, identity removal, value-info inference
+
+  driver_config cfg;
+  cfg.policy = non_convergence::throw_error;  // or report (default) / warn
+  rewrite_result r = apply_patterns_greedily(g, patterns, cfg);
+  cout << to_string(r) << "\n" << to_text(g);  // "converged after 2 iterations, 3 rewrites, ..."
+  // --- end rewriting tour
+  CHECK(r.converged);
+  CHECK(r.rewrites == 3);
+  std::cout << cout.str();
+  CHECK(cout.str().find("Mul(%x, %ab)") != std::string::npos);
+}
