@@ -44,29 +44,35 @@ TEST_CASE("README API tour", "[readme]") {
   CHECK(to_text(parse_text(to_text(g))) == to_text(g));
 }
 
+// --- begin rewriting tour (pattern)
+namespace readme {
+using namespace nnrewrite;
+using namespace nnrewrite::pattern;
+using T = ir_traits<model>;
+using V = vertex_t<model>;
+
+// Mul(Mul(x, a), b) -> Mul(x, a*b) when a and b are scalars and the inner Mul has one use.
+struct collapse_repeated_mul final : rewrite_pattern<model> {
+  collapse_repeated_mul() : rewrite_pattern<model>("CollapseRepeatedMul", "Mul") {}
+  match_result match_and_rewrite(V v, rewriter<model>& rw) const override {
+    const model& g = rw.graph();
+    value_ref<V> x{}, a{}, b{};
+    if (!matches(op("Mul")(op("Mul").where(single_use)(any(&x), scalar_const(&a)), scalar_const(&b)), g, v))
+      return failure("not Mul(Mul(x, scalar), scalar) with a single-use inner Mul");
+    tensor ab = *T::constant_value(g, a.node) * *T::constant_value(g, b.node);
+    V c = rw.create_constant(value_info("ab"), ab);
+    V fused = rw.create_op("Mul", "", {x, value_ref<V>{c, 0}}, {T::value(g, v, 0)});
+    rw.replace_op(v, {value_ref<V>{fused, 0}});  // users rewired, v erased; undone if anything throws
+    return success();
+  }
+};
+}  // namespace readme
+
 TEST_CASE("README rewriting tour", "[readme]") {
   std::ostringstream cout;
   // --- begin rewriting tour
   using namespace nnrewrite;
-  using namespace nnrewrite::pattern;
-  using T = ir_traits<model>;
-  using V = vertex_t<model>;
-
-  // Mul(Mul(x, a), b) -> Mul(x, a*b) when a and b are scalars and the inner Mul has one use.
-  struct collapse_repeated_mul final : rewrite_pattern<model> {
-    collapse_repeated_mul() : rewrite_pattern<model>("CollapseRepeatedMul", "Mul") {}
-    match_result match_and_rewrite(V v, rewriter<model>& rw) const override {
-      const model& g = rw.graph();
-      value_ref<V> x{}, a{}, b{};
-      if (!matches(op("Mul")(op("Mul").where(single_use)(any(&x), scalar_const(&a)), scalar_const(&b)), g, v))
-        return failure("not Mul(Mul(x, scalar), scalar) with a single-use inner Mul");
-      tensor ab = *T::constant_value(g, a.node) * *T::constant_value(g, b.node);
-      V c = rw.create_constant(value_info("ab"), ab);
-      V fused = rw.create_op("Mul", "", {x, value_ref<V>{c, 0}}, {T::value(g, v, 0)});
-      rw.replace_op(v, {value_ref<V>{fused, 0}});  // users rewired, v erased; undone if anything throws
-      return success();
-    }
-  };
+  using readme::collapse_repeated_mul;
 
   model g = parse_text(R"(graph {
     input %x: float32[1,4]
