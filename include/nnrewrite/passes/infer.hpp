@@ -84,10 +84,9 @@ inline std::optional<dims> broadcast_dims(const std::optional<dims>& a, const st
   return r;
 }
 
+// The executor's axis rule, for a rank held as a size.
 inline std::int64_t normalize_axis(std::int64_t axis, std::size_t rank) {
-  const auto r = static_cast<std::int64_t>(rank);
-  if (axis < -r || axis >= r) throw shape_error("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(r));
-  return axis < 0 ? axis + r : axis;
+  return exec::normalize_axis(axis, static_cast<std::int64_t>(rank));
 }
 
 // What inference says about one result; nullopt/empty parts say nothing.
