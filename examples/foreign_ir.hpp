@@ -34,9 +34,11 @@ struct node {
   std::string name;
   op_object op;
   std::vector<std::string> input_node_names;        // "" marks an absent optional operand
-  std::vector<std::int64_t> shape;
+  std::vector<std::int64_t> shape;                  // -1: an unknown dimension
   std::string qtype;                                // QONNX data type name, "" when float
   std::string layout;
+  bool shape_known = true;                          // false: not even the rank is known
+  nnrewrite::element_type elem = nnrewrite::element_type::float32;
 };
 
 struct net {
@@ -220,8 +222,11 @@ struct nnrewrite::ir_traits<awesome::net> : nnrewrite::default_ir_traits<awesome
   static value_info value(const G&, vertex v, int) {
     value_info info;
     info.name = v->name;
-    if (v->op.data) info.elem = v->op.data->type();
-    info.shape = to_dims(v->shape);
+    info.elem = v->op.data ? v->op.data->type() : v->elem;
+    if (v->shape_known) {
+      info.shape.emplace();
+      for (auto d : v->shape) info.shape->push_back(d >= 0 ? dim(d) : dim());
+    }
     if (!v->qtype.empty()) info.dtype = data_type::parse(v->qtype);
     info.layout = v->layout;
     return info;
@@ -235,10 +240,15 @@ struct nnrewrite::ir_traits<awesome::net> : nnrewrite::default_ir_traits<awesome
   static bool erase_attribute(G&, vertex v, std::string_view name) { return v->op.params.erase(std::string(name)) > 0; }
   static void set_constant_value(G&, vertex v, tensor t) {
     v->shape = t.shape();
+    v->shape_known = true;
     v->op.data = std::move(t);
   }
   static void set_value(G& g, vertex v, int, const value_info& info) {
-    v->shape = info.shape ? known_shape(info.shape).value_or(shape_t{}) : shape_t{};
+    v->elem = info.elem;
+    v->shape_known = info.shape.has_value();
+    v->shape.clear();
+    if (info.shape)
+      for (const dim& d : *info.shape) v->shape.push_back(d.known() ? d.size : -1);  // a symbolic name is dropped
     v->qtype = info.dtype ? info.dtype->name() : "";
     v->layout = info.layout;
     if (info.name != v->name) rename(g, v, info.name);

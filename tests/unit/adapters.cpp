@@ -57,8 +57,10 @@ TEST_CASE("a foreign map-of-nodes IR works through graph_traits + ir_traits", "[
 }
 
 TEST_CASE("an adapter refuses what its IR cannot hold, with a clear error", "[adapters]") {
-  CHECK_THROWS_WITH(parse_text<user::graph>("graph { input %x: float32\n node Relu(%x) {mode = \"a\"} -> %y: float32\n output %y }"),
-                    Catch::Contains("numeric attributes only"));
+  CHECK_THROWS_WITH(parse_text<user::graph>("graph { input %x: float32\n node Relu(%x) {scales = [0.5, 1.5]} -> %y: float32\n output %y }"),
+                    Catch::Contains("numbers, strings and integer lists only"));
+  CHECK_THROWS_WITH(parse_text<user::graph>("graph { input %x: float32\n const %c: int8[1] = [1]\n node Add(%x, %c) -> %y: float32\n output %y }"),
+                    Catch::Contains("float32 and int64 constants only"));
   CHECK_THROWS_WITH(parse_text<awesome::net>("graph { input %x: float32\n node Split(%x) -> %a: float32, %b: float32\n output %a }"),
                     Catch::Contains("one value"));
 }

@@ -92,9 +92,19 @@ tensor_map execute(const G& g, const tensor_map& inputs, const execute_options& 
   std::vector<std::size_t> remaining(order.size(), 0);
   for (std::size_t i = 0; i < order.size(); ++i) remaining[i] = out_degree(order[i], g);
 
+  // Constants are read through handles kept for the whole run: an IR may hand out
+  // a tensor built on request (std::optional<tensor>), which must outlive its uses.
+  std::vector<constant_handle_t<G>> constants(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    if (T::kind(g, order[i]) == node_kind::constant) {
+      constants[i] = T::constant_value(g, order[i]);
+      if (!constants[i]) throw graph_error(describe(g, order[i]), "is a constant without a value");
+    }
+
   auto value_of = [&](const value_ref<V>& r) -> const tensor& {
-    if (T::kind(g, r.node) == node_kind::constant) return *T::constant_value(g, r.node);
-    const auto& vs = values[slot.at(r.node)];
+    const std::size_t s = slot.at(r.node);
+    if (T::kind(g, r.node) == node_kind::constant) return *constants[s];
+    const auto& vs = values[s];
     if (r.port >= int(vs.size())) throw graph_error(describe(g, r.node), "output " + std::to_string(r.port) + " was not computed");
     return vs[std::size_t(r.port)];
   };

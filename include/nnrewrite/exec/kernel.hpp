@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nnrewrite/error.hpp"
+#include "nnrewrite/ir/axes.hpp"
 #include "nnrewrite/ir/attribute.hpp"
 #include "nnrewrite/ir/op_schema.hpp"
 #include "nnrewrite/ir/tensor.hpp"
@@ -45,11 +46,6 @@ using kernel_fn = std::vector<tensor> (*)(const kernel_context&);
 // is its own family. Users may add kernels for their own ops.
 class kernel_registry {
  public:
-  static std::string family(std::string_view domain) {
-    if (is_onnx_domain(domain)) return "";
-    if (is_qonnx_domain(domain)) return "qonnx";
-    return std::string(domain);
-  }
   void add(std::string_view domain, std::string_view op, kernel_fn fn) { table_[key(domain, op)] = fn; }
   kernel_fn find(std::string_view domain, std::string_view op) const {
     auto it = table_.find(key(domain, op));
@@ -67,7 +63,7 @@ class kernel_registry {
 
  private:
   static std::string key(std::string_view domain, std::string_view op) {
-    std::string k = family(domain);
+    std::string k(domain_family(domain));
     k += '\n';
     k += op;
     return k;
@@ -115,11 +111,6 @@ inline tensor expand_to(const tensor& t, const shape_t& shape) {
   return tensor::broadcast(t, tensor(t.type(), shape), t.type(), [](auto a, auto) { return a; });
 }
 
-// Normalises a possibly negative axis for a rank; throws shape_error when out of range.
-inline std::int64_t normalize_axis(std::int64_t axis, std::int64_t rank, std::string_view what = "axis") {
-  if (axis < -rank || axis >= rank)
-    throw shape_error(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
-  return axis < 0 ? axis + rank : axis;
-}
+using nnrewrite::normalize_axis;  // ir/axes.hpp
 
 }  // namespace nnrewrite::exec

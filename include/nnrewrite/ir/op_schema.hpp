@@ -19,6 +19,31 @@ inline bool is_qonnx_domain(std::string_view domain) {
 
 inline bool is_onnx_domain(std::string_view domain) { return domain.empty() || domain == "ai.onnx"; }
 
+// Domains that name the same op set share a family: ONNX ("" and "ai.onnx") is "",
+// QONNX (and FINN's older "finn.custom_op.general") is "qonnx"; any other domain is
+// its own family. An Add in a custom domain is not ONNX's Add.
+inline std::string_view domain_family(std::string_view domain) {
+  if (is_onnx_domain(domain)) return "";
+  if (is_qonnx_domain(domain)) return "qonnx";
+  return domain;
+}
+
+// The domain an op type lives in when nothing else is said: QONNX's custom ops
+// in QONNX's domain, everything else in ONNX's.
+inline std::string_view home_domain(std::string_view op) {
+  for (std::string_view q : {"MultiThreshold", "Quant", "IntQuant", "BipolarQuant", "Trunc", "Im2Col"})
+    if (op == q) return "qonnx.custom_op.general";
+  return "";
+}
+
+// Binary ONNX ops whose two operands may be swapped (f(a, b) == f(b, a)).
+inline bool is_commutative(std::string_view domain, std::string_view op) {
+  if (!is_onnx_domain(domain)) return false;
+  for (std::string_view c : {"Add", "Mul", "Max", "Min", "Sum", "Mean", "And", "Or", "Xor", "Equal"})
+    if (op == c) return true;
+  return false;
+}
+
 inline std::optional<op_arity> known_arity(std::string_view domain, std::string_view op) {
   struct entry {
     std::string_view op;

@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "nnrewrite/detail/held.hpp"
 #include "nnrewrite/error.hpp"
 #include "nnrewrite/ir/attribute.hpp"
 #include "nnrewrite/ir/concepts.hpp"
@@ -234,5 +235,20 @@ concept ir_graph = rewritable_graph<G> &&
       ir_traits<G>::replace_uses(g, v, port, v, port);
       ir_traits<G>::erase_node(g, v);
     };
+
+
+// What constant_value returns for G (const tensor*, std::optional<tensor>, ...).
+// Keep the handle alive while using the tensor it gives: `*ir_traits<G>::constant_value(g, v)`
+// may be a temporary that dies at the end of the full expression.
+template <ir_graph G>
+using constant_handle_t =
+    std::remove_cvref_t<decltype(ir_traits<G>::constant_value(std::declval<const G&>(), std::declval<vertex_t<G>>()))>;
+
+// A value description or attribute map kept past the call that returned it (a
+// pointer when the IR returns a reference, a copy when it returns a value).
+template <ir_graph G>
+using held_value_info = detail::held<decltype(ir_traits<G>::value(std::declval<const G&>(), std::declval<vertex_t<G>>(), 0))>;
+template <ir_graph G>
+using held_attributes = detail::held<decltype(ir_traits<G>::attributes(std::declval<const G&>(), std::declval<vertex_t<G>>()))>;
 
 }  // namespace nnrewrite

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "nnrewrite/error.hpp"
+#include "nnrewrite/ir/axes.hpp"
 #include "nnrewrite/ir/op_schema.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/topological_order.hpp"
@@ -191,11 +192,7 @@ std::vector<diagnostic> verify(const G& g, Skip skip) {
         report(v, "result shape " + to_string(*o) + " differs from operand shape " + to_string(*a));
       if (op == "MultiThreshold" && a && a->size() >= 2) {
         auto t = in_shape(1);
-        const auto& attrs = T::attributes(g, v);
-        auto it = attrs.find("data_layout");
-        bool channels_last = it != attrs.end() && std::holds_alternative<std::string>(it->second) &&
-                             std::get<std::string>(it->second).ends_with("C");
-        const dim& c = channels_last ? a->back() : (*a)[1];
+        const dim& c = (*a)[std::size_t(multithreshold_channel_axis(T::attributes(g, v), a->size()))];
         if (t && !t->empty() && (*t)[0].known() && c.known() && (*t)[0].size != 1 && (*t)[0].size != c.size)
           report(v, "thresholds have " + std::to_string((*t)[0].size) + " rows for " + std::to_string(c.size) + " channels");
       }

@@ -46,15 +46,14 @@ class fold_constant_op final : public rewrite_pattern<G> {
       return failure(std::string(op) + " is excluded from folding");
     if (detail::is_random_op(op)) return failure(std::string(op) + " is not deterministic");
     const auto ops = operands(g, v);
-    std::vector<const tensor*> args;
-    for (const auto& o : ops) {
-      if (!o) {
-        args.push_back(nullptr);
-        continue;
-      }
-      const auto c = T::constant_value(g, o->node);
-      if (!c) return failure("a constant operand holds no value");
-      args.push_back(&*c);
+    // The handles live as long as the evaluation: an IR may build the tensor on request.
+    std::vector<constant_handle_t<G>> held(ops.size());
+    std::vector<const tensor*> args(ops.size(), nullptr);
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (!ops[i]) continue;
+      held[i] = T::constant_value(g, ops[i]->node);
+      if (!held[i]) return failure("a constant operand holds no value");
+      args[i] = &*held[i];
     }
     const exec::kernel_registry& reg = opt_.kernels ? *opt_.kernels : exec::default_kernels();
     if (!reg.supports(T::domain(g, v), op)) return failure("the reference executor has no kernel for " + std::string(op));

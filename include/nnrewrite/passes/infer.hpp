@@ -86,7 +86,7 @@ inline std::optional<dims> broadcast_dims(const std::optional<dims>& a, const st
 
 // The executor's axis rule, for a rank held as a size.
 inline std::int64_t normalize_axis(std::int64_t axis, std::size_t rank) {
-  return exec::normalize_axis(axis, static_cast<std::int64_t>(rank));
+  return nnrewrite::normalize_axis(axis, static_cast<std::int64_t>(rank));
 }
 
 // What inference says about one result; nullopt/empty parts say nothing.
@@ -104,10 +104,16 @@ class op_inference {
   using V = vertex_t<G>;
   using T = ir_traits<G>;
 
-  op_inference(const G& g, V v) : g_(g), v_(v), op_(T::op_type(g, v)), attrs_(T::attributes(g, v)) {
+  op_inference(const G& g, V v) : g_(g), v_(v), op_(T::op_type(g, v)), attrs_holder_(T::attributes(g, v)) {
+    // Kept by value where the IR answers by value (see held_value_info).
     for (const auto& o : operands(g, v)) {
-      ins_.push_back(o ? &T::value(g, o->node, o->port) : nullptr);
-      consts_.push_back(o ? to_pointer(T::constant_value(g, o->node)) : nullptr);
+      if (o) {
+        ins_.emplace_back(std::in_place, T::value(g, o->node, o->port));
+        consts_.push_back(T::constant_value(g, o->node));
+      } else {
+        ins_.emplace_back();
+        consts_.emplace_back();
+      }
     }
   }
 
@@ -117,7 +123,7 @@ class op_inference {
     const bool known = is_shape_preserving(op) || is_broadcasting(op) || is_mac(op) ||
                        one_of(op, {"Transpose", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "MaxPool",
                                    "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "TopK"});
-    if (!known || ins_.empty() || !ins_[0]) return std::nullopt;
+    if (!known || !in(0)) return std::nullopt;
     const std::string_view domain = T::domain(g_, v_);
     const bool qonnx_op = one_of(op, {"MultiThreshold", "Quant", "BipolarQuant", "Trunc"});
     if (!(qonnx_op ? is_qonnx_domain(domain) : is_onnx_domain(domain))) return std::nullopt;
@@ -136,12 +142,8 @@ class op_inference {
   }
 
  private:
-  template <class P>
-  static const tensor* to_pointer(const P& p) {
-    return p ? &*p : nullptr;
-  }
-  const value_info* in(std::size_t i) const { return i < ins_.size() ? ins_[i] : nullptr; }
-  const tensor* constant(std::size_t i) const { return i < consts_.size() ? consts_[i] : nullptr; }
+  const value_info* in(std::size_t i) const { return i < ins_.size() && ins_[i] ? &**ins_[i] : nullptr; }
+  const tensor* constant(std::size_t i) const { return i < consts_.size() && consts_[i] ? &*consts_[i] : nullptr; }
   std::optional<dims> in_shape(std::size_t i) const { return in(i) ? in(i)->shape : std::nullopt; }
   std::int64_t attr_int(std::string_view name, std::int64_t fallback) const { return attribute_or(attrs_, name, fallback); }
   std::vector<std::int64_t> attr_ints(std::string_view name) const {
@@ -416,8 +418,9 @@ class op_inference {
     if (rank == 2 && one_of(op, {"MatMul", "Gemm", "Flatten", "Reshape"})) return "NC";
     if (is_shape_preserving(op) || is_broadcasting(op) || keeps_data_type(op)) {
       // The layout of an operand that has the result's rank.
-      for (const auto* i : ins_)
-        if (i && !i->layout.empty() && i->shape && result && i->shape->size() == rank) return i->layout;
+      for (std::size_t k = 0; k < ins_.size(); ++k)
+        if (const value_info* i = in(k); i && !i->layout.empty() && i->shape && result && i->shape->size() == rank)
+          return i->layout;
     }
     return {};
   }
@@ -425,9 +428,10 @@ class op_inference {
   const G& g_;
   V v_;
   std::string op_;
-  const attribute_map& attrs_;
-  std::vector<const value_info*> ins_;
-  std::vector<const tensor*> consts_;
+  held_attributes<G> attrs_holder_;
+  const attribute_map& attrs_ = *attrs_holder_;
+  std::vector<std::optional<held_value_info<G>>> ins_;
+  std::vector<constant_handle_t<G>> consts_;
 };
 
 // Whether the inferred shape adds to the declared one (fills in a rank or a

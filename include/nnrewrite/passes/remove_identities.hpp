@@ -5,24 +5,11 @@
 
 #include <string>
 
+#include "nnrewrite/ir/axes.hpp"
 #include "nnrewrite/pattern/matchers.hpp"
 #include "nnrewrite/rewrite/pattern.hpp"
 
 namespace nnrewrite {
-
-namespace detail {
-
-// Whether broadcasting x (declared `x`) with a constant of shape `c` gives x's own shape.
-inline bool broadcast_keeps_shape(const std::optional<dims>& x, const shape_t& c) {
-  if (!x || c.size() > x->size()) return false;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    const dim& d = (*x)[x->size() - c.size() + i];
-    if (c[i] != 1 && !(d.known() && d.size == c[i])) return false;
-  }
-  return true;
-}
-
-}  // namespace detail
 
 template <ir_graph G>
 class remove_identity_op final : public rewrite_pattern<G> {
@@ -69,7 +56,7 @@ class remove_neutral_elementwise final : public rewrite_pattern<G> {
         why = "the result's element type differs from the operand's";
         continue;
       }
-      if (!detail::broadcast_keeps_shape(xi.shape, t->shape())) {
+      if (!broadcast_keeps_shape(xi.shape, t->shape())) {
         why = "broadcasting with the constant may change the other operand's shape";
         continue;
       }

@@ -17,7 +17,6 @@
 #include <unordered_set>
 
 #include "nnrewrite/ir/topological_order.hpp"
-#include "nnrewrite/io/text.hpp"
 #include "nnrewrite/ir/verify.hpp"
 #include "nnrewrite/rewrite/fingerprint.hpp"
 #include "nnrewrite/rewrite/pattern.hpp"
@@ -40,10 +39,16 @@ struct driver_config {
   bool detect_cycles = true;
   // Erase ops and constants none of whose results is used when they are popped.
   bool erase_dead = true;
-  // Fingerprint the graph around every application and fail when a pattern
-  // reports success without a change or a change with failure; verify the graph
-  // after every rewrite. Costs O(N) per application: for tests.
+  // Fail when a pattern reports success without a change or a change with
+  // failure (an incremental structural fingerprint, O(touched) per attempt), and
+  // verify the whole graph after every successful rewrite (O(N) per rewrite, not
+  // per attempt): cheap enough to leave on in every rule test.
   bool expensive_checks = false;
+  // When a pattern or hook throws: restore the graph as it was before the run
+  // (the undo log is kept for the whole run), or, when false, stop at the last
+  // consistent state (every rewrite that completed stays; the log is dropped after
+  // each, which bounds its memory on huge graphs). Never an invalid graph.
+  bool restore_on_error = true;
   // Record every attempt (pattern, node, applied or why not) in the result.
   bool trace = false;
   non_convergence policy = non_convergence::report;
@@ -102,11 +107,6 @@ class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
   std::vector<V> pending_;
 };
 
-template <ir_graph G>
-std::uint64_t full_fingerprint(const G& g) {
-  return std::hash<std::string>{}(to_text(g));
-}
-
 inline rewrite_result finish(rewrite_result r, const driver_config& cfg) {
   if (!r.converged && r.reason != stop_reason::single_pass) {
     if (cfg.policy == non_convergence::throw_error) throw convergence_error("rewriting " + to_string(r));
@@ -137,15 +137,17 @@ void run_touched_hooks(const pattern_set<G>& patterns, rewriter<G>& rw, const en
 
 // Tries the patterns on one op; applies the first that succeeds. The rewriter
 // rolls back whatever a pattern changed if it fails or throws.
+// `fp`, when given, is kept up to date by `touched` and serves the expensive checks.
 template <ir_graph G>
 bool apply_first_match(vertex_t<G> v, const pattern_set<G>& patterns, rewriter<G>& rw, const driver_config& cfg,
-                       rewrite_result& result, detail::enqueue_touched<G>* touched = nullptr) {
+                       rewrite_result& result, detail::enqueue_touched<G>* touched = nullptr,
+                       const graph_fingerprint<G>* fp = nullptr) {
   using T = ir_traits<G>;
   const G& g = rw.graph();
-  for (const rewrite_pattern<G>* p : patterns.for_op(T::op_type(g, v))) {
+  for (const rewrite_pattern<G>* p : patterns.for_op(T::domain(g, v), T::op_type(g, v))) {
     const auto cp = rw.checkpoint();
     const std::string node = cfg.trace || cfg.expensive_checks ? describe(g, v) : std::string();
-    const std::uint64_t before = cfg.expensive_checks ? detail::full_fingerprint(g) : 0;
+    const std::uint64_t before = fp ? fp->value() : 0;
     match_result r = match_result::failure("");
     if (touched) touched->begin_attempt();
     try {
@@ -175,13 +177,13 @@ bool apply_first_match(vertex_t<G> v, const pattern_set<G>& patterns, rewriter<G
       }
     }
     if (cfg.expensive_checks) {
-      if (!rw.changed_since(cp) || detail::full_fingerprint(g) == before)
+      if (!rw.changed_since(cp) || (fp && fp->value() == before))
         throw graph_error(node, "pattern '" + p->name() + "' reported success but did not change the graph");
       auto problems = verify(g, [&](vertex_t<G> u) { return rw.is_erased(u); });
       if (!problems.empty())
         throw graph_error(problems.front().node, "after pattern '" + p->name() + "': " + problems.front().problem);
     }
-    rw.commit();
+    if (!cfg.restore_on_error) rw.commit();
     if (touched) touched->commit_attempt();
     ++result.rewrites;
     ++result.per_pattern[p->name()];
@@ -191,70 +193,94 @@ bool apply_first_match(vertex_t<G> v, const pattern_set<G>& patterns, rewriter<G
   return false;
 }
 
+namespace detail {
+// Runs `body` on a rewriter of g; if it throws, the graph goes back to where it
+// was before (restore_on_error) or keeps the rewrites that completed, and erased
+// nodes are removed either way: the caller never sees a half-rewritten graph.
+template <ir_graph G, class Body>
+void guarded_run(G& g, const driver_config& cfg, Body body) {
+  rewriter<G> rw(g);
+  try {
+    body(rw);
+  } catch (...) {
+    if (cfg.restore_on_error) rw.rollback(0);
+    rw.flush();
+    throw;
+  }
+  rw.flush();
+}
+}  // namespace detail
+
 template <ir_graph G>
 rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, const driver_config& cfg = {}) {
   using V = vertex_t<G>;
   using T = ir_traits<G>;
   rewrite_result result;
-  rewriter<G> rw(g);
-  worklist<V> wl(cfg.random_seed);
-  detail::enqueue_touched<G> listener(g, wl);
-  rw.add_listener(&listener);
-  // Cycle detection starts once there have been as many rewrites as nodes: a
-  // converging set rarely gets there, so it pays nothing for fingerprints (O(N)
-  // to start); a cycle is still caught within one turn after that.
-  std::optional<graph_fingerprint<G>> fp;
-  std::unordered_set<std::uint64_t> seen;
-  const std::size_t watch_after = num_vertices(g);
-  const std::size_t max_rewrites = cfg.max_rewrites ? cfg.max_rewrites : 64 * num_vertices(g) + 4096;
+  detail::guarded_run(g, cfg, [&](rewriter<G>& rw) {
+    worklist<V> wl(cfg.random_seed);
+    detail::enqueue_touched<G> listener(g, wl);
+    typename rewriter<G>::scoped_listener listening(rw, &listener);
+    // The structural fingerprint: from the start under expensive checks; else from
+    // the moment there have been as many rewrites as nodes (cycle detection). A
+    // converging set rarely gets there, so it pays nothing for fingerprints (O(N)
+    // to start); a cycle is still caught within one turn after that.
+    std::optional<graph_fingerprint<G>> fp;
+    auto start_fingerprint = [&] {
+      fp.emplace(g, [&](V u) { return rw.is_erased(u); });
+      listener.track(&*fp);
+    };
+    if (cfg.expensive_checks) start_fingerprint();
+    bool watching = false;
+    std::unordered_set<std::uint64_t> seen;
+    const std::size_t watch_after = num_vertices(g);
+    const std::size_t max_rewrites = cfg.max_rewrites ? cfg.max_rewrites : 64 * num_vertices(g) + 4096;
 
-  bool stopped = false;
-  for (std::size_t iteration = 1; iteration <= cfg.max_iterations && !stopped; ++iteration) {
-    result.iterations = iteration;
-    // Seed with every live node: bottom-up pops users first, top-down producers first.
-    auto order = topological_order(g);
-    wl.reserve(order.size());
-    if (cfg.top_down) std::reverse(order.begin(), order.end());
-    for (V v : order)
-      if (!rw.is_erased(v) && (T::kind(g, v) == node_kind::op || (cfg.erase_dead && is_dead(g, v)))) wl.push(v);
-    const std::size_t rewrites_before = result.rewrites, dead_before = result.dead_erased;
-    while (auto next = wl.pop()) {
-      const V v = *next;
-      if (rw.is_erased(v)) continue;
-      if (cfg.erase_dead && is_dead(g, v)) {
-        listener.begin_attempt();
-        rw.erase(v);
-        rw.commit();
-        listener.commit_attempt();
-        ++result.dead_erased;
-        continue;
+    bool stopped = false;
+    for (std::size_t iteration = 1; iteration <= cfg.max_iterations && !stopped; ++iteration) {
+      result.iterations = iteration;
+      // Seed with every live node: bottom-up pops users first, top-down producers first.
+      auto order = topological_order(g);
+      wl.reserve(order.size());
+      if (cfg.top_down) std::reverse(order.begin(), order.end());
+      for (V v : order)
+        if (!rw.is_erased(v) && (T::kind(g, v) == node_kind::op || (cfg.erase_dead && is_dead(g, v)))) wl.push(v);
+      const std::size_t rewrites_before = result.rewrites, dead_before = result.dead_erased;
+      while (auto next = wl.pop()) {
+        const V v = *next;
+        if (rw.is_erased(v)) continue;
+        if (cfg.erase_dead && is_dead(g, v)) {
+          listener.begin_attempt();
+          rw.erase(v);
+          if (!cfg.restore_on_error) rw.commit();
+          listener.commit_attempt();
+          ++result.dead_erased;
+          continue;
+        }
+        if (T::kind(g, v) != node_kind::op) continue;
+        if (!apply_first_match(v, patterns, rw, cfg, result, &listener, fp ? &*fp : nullptr)) continue;
+        if (cfg.detect_cycles && !watching && result.rewrites >= watch_after) {
+          watching = true;
+          if (!fp) start_fingerprint();
+          seen.insert(fp->value());
+        } else if (watching && !seen.insert(fp->value()).second) {
+          result.reason = stop_reason::cycle_detected;
+          stopped = true;
+          break;
+        }
+        if (result.rewrites >= max_rewrites) {
+          result.reason = stop_reason::rewrite_limit;
+          stopped = true;
+          break;
+        }
       }
-      if (T::kind(g, v) != node_kind::op) continue;
-      if (!apply_first_match(v, patterns, rw, cfg, result, &listener)) continue;
-      if (cfg.detect_cycles && !fp && result.rewrites >= watch_after) {
-        fp.emplace(g, [&](V u) { return rw.is_erased(u); });
-        listener.track(&*fp);
-        seen.insert(fp->value());
-      } else if (fp && !seen.insert(fp->value()).second) {
-        result.reason = stop_reason::cycle_detected;
-        stopped = true;
-        break;
-      }
-      if (result.rewrites >= max_rewrites) {
-        result.reason = stop_reason::rewrite_limit;
-        stopped = true;
+      if (!stopped && result.rewrites == rewrites_before && result.dead_erased == dead_before) {
+        result.converged = true;
+        result.reason = stop_reason::fixpoint;
         break;
       }
     }
-    if (!stopped && result.rewrites == rewrites_before && result.dead_erased == dead_before) {
-      result.converged = true;
-      result.reason = stop_reason::fixpoint;
-      break;
-    }
-  }
-  if (!result.converged && !stopped) result.reason = stop_reason::iteration_limit;
-  rw.remove_listener(&listener);
-  rw.flush();
+    if (!result.converged && !stopped) result.reason = stop_reason::iteration_limit;
+  });
   return detail::finish(std::move(result), cfg);
 }
 
@@ -262,13 +288,25 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
 template <ir_graph G>
 rewrite_result apply_patterns_once(G& g, const pattern_set<G>& patterns, const driver_config& cfg = {}) {
   using T = ir_traits<G>;
+  using V = vertex_t<G>;
   rewrite_result result;
   result.iterations = 1;
   result.reason = stop_reason::single_pass;
-  rewriter<G> rw(g);
-  for (auto v : topological_order(g))
-    if (!rw.is_erased(v) && T::kind(g, v) == node_kind::op) (void)apply_first_match(v, patterns, rw, cfg, result);
-  rw.flush();
+  detail::guarded_run(g, cfg, [&](rewriter<G>& rw) {
+    // Nothing is re-enqueued; the listener only keeps the fingerprint for the checks.
+    worklist<V> unused;
+    detail::enqueue_touched<G> listener(g, unused);
+    std::optional<typename rewriter<G>::scoped_listener> listening;
+    std::optional<graph_fingerprint<G>> fp;
+    if (cfg.expensive_checks) {
+      fp.emplace(g);
+      listener.track(&*fp);
+      listening.emplace(rw, &listener);
+    }
+    for (auto v : topological_order(g))
+      if (!rw.is_erased(v) && T::kind(g, v) == node_kind::op)
+        (void)apply_first_match(v, patterns, rw, cfg, result, fp ? &listener : nullptr, fp ? &*fp : nullptr);
+  });
   return detail::finish(std::move(result), cfg);
 }
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nnrewrite/ir/op_schema.hpp"
 #include "nnrewrite/rewrite/rewriter.hpp"
 
 namespace nnrewrite {
@@ -53,20 +54,25 @@ class rewrite_pattern {
  public:
   using V = vertex_t<G>;
 
-  // root_op "" applies the pattern to every op.
+  // root_op "" applies the pattern to every op. The root's domain defaults to the
+  // op type's home domain (QONNX's for MultiThreshold, Quant, ...; ONNX's for the
+  // rest); the pattern is tried on ops of that domain family only.
   rewrite_pattern(std::string name, std::string root_op, int benefit = 1)
-      : name_(std::move(name)), root_(std::move(root_op)), benefit_(benefit) {}
+      : rewrite_pattern(std::move(name), root_op, benefit, std::string(home_domain(root_op))) {}
+  rewrite_pattern(std::string name, std::string root_op, int benefit, std::string root_domain)
+      : name_(std::move(name)), root_(std::move(root_op)), domain_(std::move(root_domain)), benefit_(benefit) {}
   virtual ~rewrite_pattern() = default;
 
   const std::string& name() const { return name_; }
   const std::string& root() const { return root_; }
+  const std::string& root_domain() const { return domain_; }
   int benefit() const { return benefit_; }
 
   // Changes the graph only through `rw`, and only when it returns success.
   virtual match_result match_and_rewrite(V node, rewriter<G>& rw) const = 0;
 
  private:
-  std::string name_, root_;
+  std::string name_, root_, domain_;
   int benefit_;
 };
 
@@ -112,12 +118,15 @@ class pattern_set {
   };
   const std::vector<named_hook>& touched_hooks() const { return hooks_; }
 
-  // Patterns that may apply to an op of this type, highest benefit first
-  // (patterns rooted at any op are merged in by benefit).
-  const std::vector<const pattern*>& for_op(std::string_view op_type) const {
-    auto it = by_root_.find(op_type);
+  // Patterns that may apply to an op of this domain and type, highest benefit
+  // first (patterns rooted at any op are merged in by benefit).
+  const std::vector<const pattern*>& for_op(std::string_view domain, std::string_view op_type) const {
+    if (by_root_.empty()) return any_root_;
+    auto it = by_root_.find(root_view{domain_family(domain), op_type});
     return it == by_root_.end() ? any_root_ : it->second;
   }
+  // An op of ONNX's domain.
+  const std::vector<const pattern*>& for_op(std::string_view op_type) const { return for_op("", op_type); }
   std::size_t size() const { return owned_.size(); }
   std::vector<const pattern*> all() const {
     std::vector<const pattern*> r;
@@ -126,9 +135,24 @@ class pattern_set {
   }
 
  private:
+  // Buckets are keyed by (domain family, op type), looked up without allocating.
+  struct root_view {
+    std::string_view family, op;
+    friend bool operator==(const root_view&, const root_view&) = default;
+  };
+  struct root_key {
+    std::string family, op;
+    operator root_view() const { return {family, op}; }
+  };
   struct hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(root_view k) const {
+      return std::hash<std::string_view>{}(k.op) * 31 + std::hash<std::string_view>{}(k.family);
+    }
+  };
+  struct equal {
+    using is_transparent = void;
+    bool operator()(root_view a, root_view b) const { return a == b; }
   };
   static void order(std::vector<const pattern*>& v) {
     std::stable_sort(v.begin(), v.end(), [](const pattern* a, const pattern* b) { return a->benefit() > b->benefit(); });
@@ -144,7 +168,8 @@ class pattern_set {
         order(v);
       }
     } else {
-      auto& bucket = by_root_.try_emplace(raw->root(), any_root_).first->second;
+      const root_key k{std::string(domain_family(raw->root_domain())), raw->root()};
+      auto& bucket = by_root_.try_emplace(k, any_root_).first->second;
       bucket.push_back(raw);
       order(bucket);
     }
@@ -152,7 +177,7 @@ class pattern_set {
 
   std::vector<std::unique_ptr<pattern>> owned_;
   std::vector<named_hook> hooks_;
-  std::unordered_map<std::string, std::vector<const pattern*>, hash, std::equal_to<>> by_root_;
+  std::unordered_map<root_key, std::vector<const pattern*>, hash, equal> by_root_;
   std::vector<const pattern*> any_root_;
 };
 

@@ -17,6 +17,7 @@
 #include "nnrewrite/error.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/traits.hpp"
+#include "nnrewrite/rewrite/names.hpp"
 
 namespace nnrewrite {
 
@@ -52,10 +53,32 @@ class rewriter {
   const G& graph() const { return g_; }
   void add_listener(rewrite_listener<V>* l) { listeners_.push_back(l); }
   void remove_listener(rewrite_listener<V>* l) { std::erase(listeners_, l); }
+  // A listener registered for the lifetime of this object (also when unwinding).
+  class scoped_listener {
+   public:
+    scoped_listener(rewriter& rw, rewrite_listener<V>* l) : rw_(rw), l_(l) { rw_.add_listener(l_); }
+    ~scoped_listener() { rw_.remove_listener(l_); }
+    scoped_listener(const scoped_listener&) = delete;
+    scoped_listener& operator=(const scoped_listener&) = delete;
+
+   private:
+    rewriter& rw_;
+    rewrite_listener<V>* l_;
+  };
+
+  // ---- names
+  // A name no node or value of the graph has: `base` when free, else base_1, ...
+  // (see name_index: built on first use, O(1) amortized per call).
+  std::string fresh_name(std::string_view base) { return names().fresh(base); }
 
   // ---- creation
+  // Names given to new nodes and values are hints: one already in use gets a
+  // suffix, an empty value name becomes a fresh one after the op type. So a
+  // pattern applied at two sites never makes two values of the same name.
   V create_op(std::string_view op, std::string_view domain, const std::vector<std::optional<value>>& operands,
               std::vector<value_info> results, attribute_map attrs = {}, std::string name = {}) {
+    for (auto& r : results) r.name = fresh_name(r.name.empty() ? op : std::string_view(r.name));
+    if (!name.empty()) name = fresh_name(name);
     V v = T::add_op(g_, op, domain, std::move(name), std::move(attrs), std::move(results));
     log([this, v] { destroy(v); }, v, undo_kind::created);
     for (std::size_t i = 0; i < operands.size(); ++i)
@@ -65,10 +88,31 @@ class rewriter {
   }
 
   V create_constant(value_info info, tensor t) {
+    info.name = fresh_name(info.name.empty() ? "const" : std::string_view(info.name));
     V v = T::add_constant(g_, std::move(info), std::move(t));
     log([this, v] { destroy(v); }, v, undo_kind::created);
     notify_created(v);
     return v;
+  }
+
+  // ---- builders: a rule is a few lines
+  // A new constant holding t, named after `hint`.
+  value constant(tensor t, std::string_view hint = "const") {
+    return {create_constant(value_info(std::string(hint)), std::move(t)), 0};
+  }
+  // A new single-result op. `result` describes its value (shape, types); its name is
+  // a hint, and left empty the value is named after the op type.
+  value op(std::string_view type, const std::vector<std::optional<value>>& operands, value_info result,
+           attribute_map attrs = {}, std::string_view domain = {}) {
+    return {create_op(type, domain, operands, {std::move(result)}, std::move(attrs)), 0};
+  }
+  // op(x, c) with c a new constant holding `c` (named after the result): the
+  // "Mul by a scale" / "Add a bias" step most rules end with.
+  value op_with_constant(std::string_view type, value x, tensor c, value_info result, attribute_map attrs = {},
+                         std::string_view domain = {}) {
+    const std::string hint = (result.name.empty() ? std::string(type) : result.name) + "_param";
+    const value k = constant(std::move(c), hint);
+    return op(type, {x, k}, std::move(result), std::move(attrs), domain);
   }
 
   // ---- rewiring
@@ -80,9 +124,14 @@ class rewriter {
     if (old) notify_use_removed(*old);
   }
 
-  // Every use of `from` (graph outputs included) becomes a use of `to`.
+  // Every use of `from` (graph outputs included) becomes a use of `to`. When `to`
+  // has no uses yet — it was just built to stand in for `from` — it takes over
+  // from's name (and `from` gets a fresh one): graph outputs keep their names and
+  // rewritten graphs stay readable on every IR. A graph input is never renamed.
   void replace_all_uses(value from, value to) {
     if (from == to) return;
+    if (num_uses(g_, to) == 0 && T::kind(g_, to.node) != node_kind::input && T::kind(g_, from.node) != node_kind::input)
+      take_name(from, to);
     std::vector<use_ref<V>> users = uses(g_, from);
     for (const auto& u : users) {
       disconnect_operand(u.node, u.in_port);
@@ -93,12 +142,45 @@ class rewriter {
   }
 
   // Each result of `op` is replaced by the matching value, then `op` is erased.
+  // New replacements take over the names of what they replace (replace_all_uses);
+  // an unnamed node that replaced op's first result also takes op's node name.
   void replace_op(V op, const std::vector<value>& values) {
     if (static_cast<int>(values.size()) != T::num_outputs(g_, op))
       throw graph_error(describe(g_, op), "replaced by " + std::to_string(values.size()) + " values, it has " +
                                               std::to_string(T::num_outputs(g_, op)) + " results");
+    const bool fresh_first = !values.empty() && num_uses(g_, values[0]) == 0 && T::kind(g_, values[0].node) == node_kind::op;
     for (std::size_t p = 0; p < values.size(); ++p) replace_all_uses(value{op, static_cast<int>(p)}, values[p]);
+    if (fresh_first && T::name(g_, values[0].node).empty() && !T::name(g_, op).empty()) {
+      const std::string node_name(T::name(g_, op));
+      set_name(op, fresh_name(node_name + "_replaced"));
+      set_name(values[0].node, node_name);
+    }
     erase(op);
+  }
+
+  // `to` gets the name of value `from`; `from` gets a fresh one first, so no two
+  // values share a name at any moment (IRs keyed by name need that).
+  void take_name(value from, value to) {
+    const std::string name = T::value(g_, from.node, from.port).name;
+    if (name.empty() || T::value(g_, to.node, to.port).name == name) return;
+    rename_value(from, fresh_name(name + "_replaced"));
+    rename_value(to, name);
+  }
+
+  // Operand `in_port` of `user` is a constant; make it hold `t` without touching
+  // other users of that constant: set in place when this is its only use, else
+  // (copy-on-write) a new constant for this operand alone. Returns the constant used.
+  value replace_constant_operand(V user, int in_port, tensor t) {
+    const auto old = operand(g_, user, in_port);
+    if (!old || T::kind(g_, old->node) != node_kind::constant)
+      throw graph_error(describe(g_, user), "operand " + std::to_string(in_port) + " is not a constant");
+    if (num_uses(g_, *old) == 1) {
+      set_constant(old->node, std::move(t));
+      return *old;
+    }
+    const value c = constant(std::move(t), T::value(g_, old->node, old->port).name);
+    set_operand(user, in_port, c);
+    return c;
   }
 
   // Erases a node none of whose results is used any more.
@@ -162,7 +244,17 @@ class rewriter {
     notify_modified(v);
   }
 
+  void set_name(V v, std::string name) {
+    std::string old(T::name(g_, v));
+    if (old == name) return;
+    if (names_) names_->reserve(name);
+    T::set_name(g_, v, std::move(name));
+    log([this, v, old = std::move(old)] { T::set_name(g_, v, old); }, v, undo_kind::modified);
+    notify_modified(v);
+  }
+
   void set_value_info(V v, int port, value_info info) {
+    if (names_) names_->reserve(info.name);
     value_info old = T::value(g_, v, port);
     T::set_value(g_, v, port, std::move(info));
     log([this, v, port, old] { T::set_value(g_, v, port, old); }, v, undo_kind::modified);
@@ -214,6 +306,16 @@ class rewriter {
 
   void log(std::function<void()> undo, V v, undo_kind k) { undo_.push_back({std::move(undo), v, k}); }
 
+  name_index& names() {
+    if (!names_) names_.emplace(g_);
+    return *names_;
+  }
+  void rename_value(value v, std::string name) {
+    value_info info = T::value(g_, v.node, v.port);
+    info.name = std::move(name);
+    set_value_info(v.node, v.port, std::move(info));
+  }
+
   void connect(V src, int out_port, V dst, int in_port) {
     T::connect(g_, src, out_port, dst, in_port);
     log([this, src, out_port, dst, in_port] { remove_edge_between(src, out_port, dst, in_port); }, dst, undo_kind::modified);
@@ -259,6 +361,7 @@ class rewriter {
   std::vector<rewrite_listener<V>*> listeners_;
   std::vector<entry> undo_;
   detail::vertex_map<V, bool> erased_;
+  std::optional<name_index> names_;  // built on the first fresh name
 };
 
 }  // namespace nnrewrite

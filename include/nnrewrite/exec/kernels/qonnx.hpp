@@ -9,22 +9,6 @@
 
 namespace nnrewrite::exec::kernels {
 
-// Which axis of an input holds the channels a MultiThreshold's rows refer to:
-// the position of 'C' in data_layout when the layout matches the rank (NCHW,
-// NHWC, NC, ...); otherwise axis 1 for rank 2 and 4 and the last axis for other
-// ranks (what QONNX's execution does).
-inline std::int64_t multithreshold_channel_axis(const attribute_map& attrs, std::size_t rank) {
-  const std::string layout = attribute_or<std::string>(attrs, "data_layout", "");
-  if (layout.size() == rank) {
-    if (auto p = layout.find('C'); p != std::string::npos) return std::int64_t(p);
-  }
-  if (rank == 2 || rank == 4) {
-    if (rank == 4 && layout == "NHWC") return 3;
-    return 1;
-  }
-  return std::int64_t(rank) - 1;
-}
-
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> multithreshold(const kernel_context& c) {
   const tensor& x = c.in(0);
