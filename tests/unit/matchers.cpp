@@ -85,3 +85,70 @@ TEST_CASE("constant matchers test the tensor", "[pattern]") {
   auto all_positive = [](const tensor& t) { return t.all_of([](auto v) { return v > 0; }); };
   CHECK(holds(constant_where<V>(all_positive), "b"));
 }
+
+TEST_CASE("ops match in their home domain unless told otherwise", "[pattern]") {
+  model g = parse_text(R"(graph {
+    input %x: float32[1,2]
+    const %t: float32[1,1] = [0]
+    node mt: finn.custom_op.general.MultiThreshold(%x, %t) {out_dtype = "BINARY"} -> %mt: float32[1,2]
+    node q: qonnx.custom_op.general.MultiThreshold(%mt, %t) {out_dtype = "BINARY"} -> %q: float32[1,2]
+    node own: my.ops.Add(%q, %x) -> %own: float32[1,2]
+    node onnx: ai.onnx.Add(%own, %x) -> %y: float32[1,2]
+    output %y })");
+  CHECK(matches(op("MultiThreshold"), g, producer_of(g, "mt")));  // FINN's older domain is QONNX's
+  CHECK(matches(op("MultiThreshold"), g, producer_of(g, "q")));
+  CHECK_FALSE(matches(op("Add"), g, producer_of(g, "own")));      // not ONNX's Add
+  CHECK(matches(op("Add").in_domain("my.ops"), g, producer_of(g, "own")));
+  CHECK(matches(op("Add").any_domain(), g, producer_of(g, "own")));
+  CHECK(matches(op("Add"), g, producer_of(g, "y")));               // "ai.onnx" is ONNX
+  CHECK_FALSE(matches(op("MultiThreshold").in_domain(""), g, producer_of(g, "q")));
+}
+
+TEST_CASE("alternatives, operand order and which order matched", "[pattern]") {
+  model g = parse_text(R"(graph {
+    input %x: float32[2,2]
+    const %w: float32[2,2] = [1, 2, 3, 4]
+    const %s: float32[] = [0.5]
+    node d: Div(%x, %s) -> %d: float32[2,2]
+    node left: MatMul(%w, %d) -> %left: float32[2,2]
+    node right: MatMul(%d, %w) -> %right: float32[2,2]
+    node mx: Max(%s, %right) -> %mx: float32[2,2]
+    node sub: Sub(%s, %mx) -> %sub: float32[2,2]
+    output %left
+    output %sub })");
+  CHECK(matches(op({"Mul", "Div"})(any(), scalar_const()), g, producer_of(g, "d")));
+  CHECK_FALSE(matches(op({"Mul", "Add"}), g, producer_of(g, "d")));
+  CHECK_THROWS_AS(op({"A", "B", "C", "D", "E"}), std::invalid_argument);
+  bool swapped = true;
+  auto scaled_matmul = [&] { return op("MatMul").either_order(&swapped)(op({"Mul", "Div"})(any(), scalar_const()), constant()); };
+  CHECK(matches(scaled_matmul(), g, producer_of(g, "right")));
+  CHECK_FALSE(swapped);
+  CHECK(matches(scaled_matmul(), g, producer_of(g, "left")));  // the scaled operand is operand 1
+  CHECK(swapped);
+  CHECK_FALSE(matches(op("MatMul")(op("Div"), constant()), g, producer_of(g, "left")));  // in order only
+  // Commutativity comes from the op schema: Max is, Sub is not; either can be overridden.
+  CHECK(matches(op("Max")(any(), scalar_const()), g, producer_of(g, "mx")));
+  CHECK_FALSE(matches(op("Max").with_commutative(false)(any(), scalar_const()), g, producer_of(g, "mx")));
+  CHECK_FALSE(matches(op("Sub")(any(), scalar_const()), g, producer_of(g, "sub")));
+}
+
+TEST_CASE("constant predicates and captures with the tensor", "[pattern]") {
+  model g = parse_text(R"(graph {
+    input %x: float32[1,3,2,2]
+    const %pos: float32[3,1,1] = [1, 2, 3]
+    const %mixed: float32[3,1,1] = [1, 0, -3]
+    node a: Mul(%x, %pos) -> %a: float32[1,3,2,2]
+    node b: Mul(%a, %mixed) -> %b: float32[1,3,2,2]
+    node f: Relu(%b) -> %f: float32[1,3,2,2]
+    node j: Add(%f, %b) -> %y: float32[1,3,2,2]
+    output %y })");
+  captured_constant<model> c;
+  CHECK(matches(op("Mul")(any(), positive_const(&c)), g, producer_of(g, "a")));
+  CHECK(c.tensor().to_doubles() == std::vector<double>{1, 2, 3});
+  CHECK(matches(op("Mul")(any(), channelwise_const(1, &c)), g, producer_of(g, "a")));  // [3,1,1] on NCHW data
+  CHECK_FALSE(matches(op("Mul")(any(), nonnegative_const()), g, producer_of(g, "b")));
+  CHECK(matches(op("Mul")(any(), constant_where(both{finite_test{}, is_scalar_test{}} )), g, producer_of(g, "b")) == false);
+  CHECK(matches(op("Mul").where(not_fork_or_join), g, producer_of(g, "a")));
+  CHECK_FALSE(matches(op("Mul").where(not_fork_or_join), g, producer_of(g, "b")));  // %b forks
+  CHECK_FALSE(matches(op("Add").where(not_fork_or_join), g, producer_of(g, "y")));  // a join
+}

@@ -155,3 +155,64 @@ TEST_CASE("pattern_set buckets by root op and orders by benefit", "[rewriter][pa
   CHECK_FALSE(r);
   CHECK(r.reason() == "never applies");
 }
+
+TEST_CASE("pattern sets bucket by domain family as well as op type", "[rewriter]") {
+  pattern_set<model> set;
+  auto none = [](V, rewriter<model>&) { return failure("never"); };
+  set.add_lambda("onnx-add", "Add", 1, none);
+  set.add_lambda("mt", "MultiThreshold", 1, none);  // QONNX's, by default
+  set.add<lambda_pattern<model, decltype(none)>>("custom-add", "Add", 1, "my.ops", none);
+  auto names = [](const std::vector<const rewrite_pattern<model>*>& ps) {
+    std::vector<std::string> r;
+    for (auto* p : ps) r.push_back(p->name());
+    return r;
+  };
+  CHECK(names(set.for_op("", "Add")) == std::vector<std::string>{"onnx-add"});
+  CHECK(names(set.for_op("ai.onnx", "Add")) == std::vector<std::string>{"onnx-add"});
+  CHECK(names(set.for_op("my.ops", "Add")) == std::vector<std::string>{"custom-add"});
+  CHECK(names(set.for_op("finn.custom_op.general", "MultiThreshold")) == std::vector<std::string>{"mt"});
+  CHECK(names(set.for_op("", "MultiThreshold")).empty());
+}
+
+TEST_CASE("fresh names are unique among node and value names, in O(1) each", "[rewriter]") {
+  model g = parse_text(R"(graph {
+    input %x: float32[2]
+    node relu: Relu(%x) -> %y: float32[2]
+    output %y })");
+  rewriter<model> rw(g);
+  CHECK(rw.fresh_name("relu") == "relu_1");  // a node name
+  CHECK(rw.fresh_name("y") == "y_1");        // a value name
+  CHECK(rw.fresh_name("y") == "y_2");
+  CHECK(rw.fresh_name("z") == "z");
+  CHECK(rw.fresh_name("") == "v");
+  // Names given when creating are hints, never duplicates.
+  const auto c = rw.constant(tensor::scalar(1.0), "y");
+  CHECK(T::value(g, c.node, 0).name == "y_3");
+  const auto m = rw.op("Mul", {value_ref<V>{producer_of(g, "x"), 0}, c}, value_info("", element_type::float32, dims{2}));
+  CHECK(T::value(g, m.node, 0).name == "Mul");
+  name_index idx(g);
+  CHECK(idx.taken("Mul"));
+  CHECK(idx.fresh("Mul") == "Mul_1");
+}
+
+TEST_CASE("a replacement takes over the replaced value's name and node name; rollback restores them", "[rewriter]") {
+  model g = parse_text(R"(graph {
+    input %x: float32[2]
+    node relu: Relu(%x) -> %y: float32[2]
+    output %y })");
+  const std::string before = to_text(g);
+  rewriter<model> rw(g);
+  const auto cp = rw.checkpoint();
+  const auto n = rw.op("Neg", {value_ref<V>{producer_of(g, "x"), 0}}, value_info("", element_type::float32, dims{2}));
+  rw.replace_op(producer_of(g, "y"), {n});
+  CHECK(T::value(g, n.node, 0).name == "y");
+  CHECK(T::name(g, n.node) == "relu");
+  rw.rollback(cp);
+  rw.flush();
+  CHECK(to_text(g) == before);
+  // An existing value keeps its own name (x is a graph input besides).
+  rewriter<model> rw2(g);
+  rw2.replace_op(producer_of(g, "y"), {value_ref<V>{producer_of(g, "x"), 0}});
+  rw2.flush();
+  CHECK(to_text(g).find("output %x as y") != std::string::npos);
+}

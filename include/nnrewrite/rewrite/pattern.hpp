@@ -82,6 +82,8 @@ class lambda_pattern final : public rewrite_pattern<G> {
  public:
   lambda_pattern(std::string name, std::string root, int benefit, F f)
       : rewrite_pattern<G>(std::move(name), std::move(root), benefit), f_(std::move(f)) {}
+  lambda_pattern(std::string name, std::string root, int benefit, std::string root_domain, F f)
+      : rewrite_pattern<G>(std::move(name), std::move(root), benefit, std::move(root_domain)), f_(std::move(f)) {}
   match_result match_and_rewrite(vertex_t<G> node, rewriter<G>& rw) const override { return f_(node, rw); }
 
  private:
