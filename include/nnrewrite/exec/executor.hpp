@@ -169,4 +169,10 @@ tensor_map execute(const G& g, const tensor_map& inputs, const execute_options& 
   return result;
 }
 
+#ifdef NNREWRITE_SEPARATE_COMPILATION
+extern template std::vector<tensor> evaluate_op<model>(const model&, vertex_t<model>, const std::vector<const tensor*>&,
+                                                      const kernel_registry&, std::int64_t);
+extern template tensor_map execute<model>(const model&, const tensor_map&, const execute_options&);
+#endif
+
 }  // namespace nnrewrite::exec

@@ -53,4 +53,9 @@ kernel_registry& default_kernels() {
   return r;
 }
 
+#ifdef NNREWRITE_SEPARATE_COMPILATION
+// Compiled once, in the file that includes <nnrewrite/src.hpp>.
+extern template kernel_registry& default_kernels<void>();
+#endif
+
 }  // namespace nnrewrite::exec

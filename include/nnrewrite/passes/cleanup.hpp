@@ -26,4 +26,11 @@ template <ir_graph G>
   return apply_patterns_greedily(g, set, cfg);
 }
 
+#ifdef NNREWRITE_SEPARATE_COMPILATION
+extern template void populate_cleanup_patterns<model>(pattern_set<model>&, fold_options);
+extern template rewrite_result cleanup<model>(model&, const driver_config&, fold_options);
+extern template std::size_t infer_value_infos<model>(model&);
+extern template std::size_t remove_dead_nodes<model>(model&);
+#endif
+
 }  // namespace nnrewrite

@@ -310,4 +310,9 @@ rewrite_result apply_patterns_once(G& g, const pattern_set<G>& patterns, const d
   return detail::finish(std::move(result), cfg);
 }
 
+#ifdef NNREWRITE_SEPARATE_COMPILATION
+extern template rewrite_result apply_patterns_greedily<model>(model&, const pattern_set<model>&, const driver_config&);
+extern template rewrite_result apply_patterns_once<model>(model&, const pattern_set<model>&, const driver_config&);
+#endif
+
 }  // namespace nnrewrite
