@@ -12,13 +12,27 @@ static_assert(nnrewrite::ir_graph<user::graph>);
 
 int main() {
   user::graph g;
-  auto in = add_vertex(user::layer{"Input", "pixels", {1, 16}, "UINT8", {}, {}}, g);
-  auto w = add_vertex(user::layer{"Const", "w", {16, 4}, "INT4", {}, std::vector<float>(64, 1.0f)}, g);
-  auto scale = add_vertex(user::layer{"Const", "scale", {1}, "", {}, {0.125f}}, g);
-  auto mm = add_vertex(user::layer{"MatMul", "acc", {1, 4}, "INT16", {}, {}}, g);
-  auto mul = add_vertex(user::layer{"Mul", "scaled", {1, 4}, "", {}, {}}, g);
-  auto relu = add_vertex(user::layer{"LeakyRelu", "act", {1, 4}, "", {{"alpha", 0.1}}, {}}, g);
-  auto out = add_vertex(user::layer{"Output", "act", {}, "", {}, {}}, g);
+  auto layer = [&](std::string op, std::string label, std::vector<std::int64_t> shape, std::string qtype = "") {
+    user::layer l;
+    l.op = std::move(op);
+    l.label = std::move(label);
+    l.shape = std::move(shape);
+    l.qtype = std::move(qtype);
+    return l;
+  };
+  user::layer weights = layer("Const", "w", {16, 4}, "INT4"), scale_value = layer("Const", "scale", {1});
+  weights.weights.assign(64, 1.0f);
+  scale_value.weights = {0.125f};
+  user::layer act = layer("LeakyRelu", "act", {1, 4});
+  act.params["alpha"] = 0.1;
+
+  auto in = add_vertex(layer("Input", "pixels", {1, 16}, "UINT8"), g);
+  auto w = add_vertex(weights, g);
+  auto scale = add_vertex(scale_value, g);
+  auto mm = add_vertex(layer("MatMul", "acc", {1, 4}, "INT16"), g);
+  auto mul = add_vertex(layer("Mul", "scaled", {1, 4}), g);
+  auto relu = add_vertex(act, g);
+  auto out = add_vertex(layer("Output", "act", {}), g);
   add_edge(in, mm, user::wire{0, 0}, g);
   add_edge(w, mm, user::wire{0, 1}, g);
   add_edge(mm, mul, user::wire{0, 0}, g);
