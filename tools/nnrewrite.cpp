@@ -10,12 +10,19 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "nnrewrite/exec.hpp"
 #include "nnrewrite/io/dot.hpp"
@@ -33,16 +40,12 @@ constexpr const char* version = "0.1.0";
 
 bool is_text_file(const fs::path& p) { return p.extension() == ".nnr" || p.extension() == ".txt"; }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw nr::file_error("cannot open '" + p.string() + "'");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string read_file(const fs::path& p) { return nr::onnx_io::read_regular_file(p); }
 
 nr::model load(const fs::path& p, bool quiet) {
   if (!quiet) std::cerr << "loading " << p.string() << "\n";
+  std::error_code ec;
+  if (!fs::exists(p, ec)) throw nr::file_error("'" + p.string() + "' does not exist");
   if (p.extension() == ".onnx") return nr::onnx_io::load_onnx(p);
   if (is_text_file(p)) {
     try {
@@ -179,18 +182,85 @@ int cmd_convert(const fs::path& in, const fs::path& out, bool quiet) {
   return 0;
 }
 
+// A message as one printable line: control bytes (a newline in a tensor name, say)
+// are escaped, so the error stays one line and the terminal shows what was there.
+std::string one_line(std::string_view s) {
+  std::string r;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') r += "\\n";
+    else if (c == '\r') r += "\\r";
+    else if (c == '\t') r += "\\t";
+    else if (u < 0x20 || u == 0x7f) {
+      const char* hex = "0123456789abcdef";
+      r += "\\x";
+      r += hex[u >> 4];
+      r += hex[u & 0xf];
+    } else {
+      r += c;
+    }
+  }
+  return r;
+}
+
+// Runs a program with an argument vector (no shell: nothing in a file name is
+// ever interpreted) and returns its exit status; -1 when it could not be started.
+int run_program(const std::vector<std::string>& args, bool silence_output) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (silence_output) {
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  }
+  pid_t pid = 0;
+  const int err = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (err != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// A temporary file name beside `target` (same directory: the final rename is atomic).
+fs::path temporary_beside(const fs::path& target, const char* suffix) {
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX" + suffix)).string();
+  const int fd = ::mkstemps(tmpl.data(), int(std::strlen(suffix)));
+  if (fd < 0) throw nr::file_error("cannot write '" + target.string() + "': " + std::strerror(errno));
+  ::close(fd);
+  return tmpl;
+}
+
 int cmd_dot(const fs::path& in, const fs::path& out, bool quiet) {
   nr::model g = load(in, quiet);
   const std::string dot = nr::to_dot(g);
   if (out.extension() == ".svg") {
-    if (std::system("dot -V > /dev/null 2>&1") != 0)
+    if (run_program({"dot", "-V"}, true) != 0)
       throw nr::file_error("writing SVG needs Graphviz's 'dot' (apt-get install graphviz); write a .dot file instead");
-    const fs::path tmp = out.string() + ".dot.tmp";
-    nr::onnx_io::write_file_atomically(tmp, dot);
-    const std::string cmd = "dot -Tsvg '" + tmp.string() + "' -o '" + out.string() + "'";
-    const int rc = std::system(cmd.c_str());
-    fs::remove(tmp);
-    if (rc != 0) throw nr::file_error("Graphviz 'dot' failed to write '" + out.string() + "'");
+    // Graphviz writes a temporary SVG that is renamed over the target only when it
+    // succeeded: a failure (a full disk, say) leaves no half-written drawing.
+    const fs::path dot_file = temporary_beside(out, ".dot"), svg_file = temporary_beside(out, ".svg");
+    auto remove_temporaries = [&] {
+      std::error_code ec;
+      fs::remove(dot_file, ec);
+      fs::remove(svg_file, ec);
+    };
+    try {
+      nr::onnx_io::write_file_atomically(dot_file, dot);
+      if (run_program({"dot", "-Tsvg", dot_file.string(), "-o", svg_file.string()}, false) != 0)
+        throw nr::file_error("Graphviz 'dot' failed to write '" + out.string() + "'");
+      std::error_code ec;
+      fs::rename(svg_file, out, ec);
+      if (ec) throw nr::file_error("cannot write '" + out.string() + "': " + ec.message());
+    } catch (...) {
+      remove_temporaries();
+      throw;
+    }
+    remove_temporaries();
   } else {
     nr::onnx_io::write_file_atomically(out, dot);
   }
@@ -207,6 +277,11 @@ int main(int argc, char** argv) {
   app.fallthrough();  // global flags (-q) may also follow the subcommand
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "No progress messages on stderr");
+  std::int64_t max_elements = nr::tensor_limits().max_elements;
+  app.add_option("--max-elements", max_elements,
+                 "Largest tensor (in elements) a model may declare or a run may make; sizes are checked before allocating")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 
   std::string model_path, out_path, save_dir;
   std::vector<std::string> input_files;
@@ -214,10 +289,10 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 0;
 
   auto* info = app.add_subcommand("info", "Op histogram, inputs and outputs with shapes and data types, forks and joins, verification");
-  info->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required()->check(CLI::ExistingFile);
+  info->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required();
 
   auto* run = app.add_subcommand("run", "Execute a model with the reference executor and print its outputs");
-  run->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required()->check(CLI::ExistingFile);
+  run->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required();
   auto* in_opt = run->add_option("--input,-i", input_files,
                                  "Input TensorProto file(s) (.pb), in graph-input order or as NAME=FILE");
   run->add_option("--random", random_runs, "Run N times on random inputs that respect each input's data type")
@@ -227,11 +302,11 @@ int main(int argc, char** argv) {
   run->add_option("--save", save_dir, "Directory to write the outputs to, as output_<i>.pb")->needs(in_opt);
 
   auto* convert = app.add_subcommand("convert", "Convert between ONNX (.onnx) and the nnrewrite text format (.nnr)");
-  convert->add_option("IN", model_path, "Model to read")->required()->check(CLI::ExistingFile);
+  convert->add_option("IN", model_path, "Model to read")->required();
   convert->add_option("OUT", out_path, "File to write; the extension chooses the format")->required();
 
   auto* dot = app.add_subcommand("dot", "Draw a model with Graphviz");
-  dot->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required()->check(CLI::ExistingFile);
+  dot->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required();
   dot->add_option("-o,--output", out_path, "Output .dot file (or .svg, with Graphviz installed)")->required();
 
   try {
@@ -247,16 +322,20 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  nr::tensor_limits().max_elements = max_elements;
   try {
     if (info->parsed()) return cmd_info(model_path, quiet);
     if (run->parsed()) return cmd_run(model_path, input_files, random_runs, seed, save_dir, quiet);
     if (convert->parsed()) return cmd_convert(model_path, out_path, quiet);
     if (dot->parsed()) return cmd_dot(model_path, out_path, quiet);
   } catch (const nr::error& e) {
-    std::cerr << "nnrewrite: error: " << e.what() << "\n";
+    std::cerr << "nnrewrite: error: " << one_line(e.what()) << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "nnrewrite: error: out of memory (the model needs more than this machine has; see --max-elements)\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "nnrewrite: error: " << e.what() << "\n";
+    std::cerr << "nnrewrite: error: internal error: " << one_line(e.what()) << "\n";
     return 1;
   }
   return 2;

@@ -8,6 +8,7 @@
 //   ├─ type_error          an unknown or unusable data type / element type / attribute type
 //   ├─ parse_error         text that does not parse; line() and column() locate it
 //   ├─ file_error          a file that cannot be read, is not what it claims, or cannot be written
+//   ├─ limit_error         a size over a configured limit (tensor_limits(): raise it to go on)
 //   └─ unsupported_error   a valid construct nnrewrite does not handle (sub-graphs, an op's mode)
 #pragma once
 
@@ -58,6 +59,11 @@ class parse_error : public error {
 };
 
 class file_error : public error {
+ public:
+  using error::error;
+};
+
+class limit_error : public error {
  public:
   using error::error;
 };

@@ -275,3 +275,29 @@ TEST_CASE("the cleanup set is confluent on random graphs and keeps their functio
     }
   }
 }
+
+TEST_CASE("a cleanup run that fails midway leaves the graph exactly as it was (D25)", "[passes][errors]") {
+  // The Add declares a float16 result for float32 operands: inference throws after
+  // the Identity and the Div by one have been removed. Before, the removed nodes
+  // stayed as 0-operand ops and the output was rewired.
+  const char* text = R"(graph {
+    input %x: float32[1,8]
+    const %zero: float32[] = [0]
+    const %ones: float32[8] = splat 1
+    const %one: float32[1,1] = [1]
+    node id: Identity(%x) -> %a: float32[1,8]
+    node add: Add(%a, %zero) -> %b: float16[1,8]
+    node mul: Mul(%ones, %b) -> %c: float32[1,8]
+    node div: Div(%c, %one) -> %y: float32[1,8]
+    output %y
+  })";
+  for (bool restore : {true, false}) {
+    model g = parse_text(text);
+    const std::string before = to_text(g);
+    driver_config cfg;
+    cfg.restore_on_error = restore;
+    CHECK_THROWS_WITH(cleanup(g, cfg), Catch::Contains("'b' is declared float16"));
+    CHECK(verify(g).empty());
+    if (restore) CHECK(to_text(g) == before);
+  }
+}

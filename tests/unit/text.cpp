@@ -215,3 +215,43 @@ TEST_CASE("a parse error builds nothing: the caller's graph is untouched", "[tex
   }
   CHECK(to_text(g) == before);
 }
+
+TEST_CASE("text round trips that used to break: symbolic dims, uint64, dotted op types, float16", "[text]") {
+  // D20: a symbolic dim that starts with a digit, or is all digits, stays symbolic.
+  for (const char* text : {"graph {\n  input %x: float32[\"123\",4]\n  output %x\n}\n",
+                           "graph {\n  input %x: float32[\"1a\",4]\n  output %x\n}\n"}) {
+    const model g = parse_text(text);
+    CHECK(to_text(g) == text);
+    CHECK_FALSE(T::value(g, producer_of(g, "x"), 0).shape->front().known());
+  }
+  // D21: uint64 values of 2^63 and above print as what they are and read back.
+  const char* u64 = "graph {\n  const %c: uint64[2] = [18446744073709551615, 9223372036854775808]\n  output %c\n}\n";
+  CHECK(to_text(parse_text(u64)) == u64);
+  // D22: an op type with a dot keeps its domain split.
+  model dotted = parse_text("graph {\n input %x: float32[2]\n node r: \"Re.lu\"(%x) -> %y: float32[2]\n"
+                            " node s: my.ops.\"Si.gn\"(%y) -> %z: float32[2]\n output %z\n}");
+  CHECK(T::op_type(dotted, producer_of(dotted, "y")) == "Re.lu");
+  CHECK(T::domain(dotted, producer_of(dotted, "y")) == "");
+  CHECK(T::op_type(dotted, producer_of(dotted, "z")) == "Si.gn");
+  CHECK(T::domain(dotted, producer_of(dotted, "z")) == "my.ops");
+  CHECK(to_text(parse_text(to_text(dotted))) == to_text(dotted));
+  // D27: float16 constants hold float16 values from the start (1e5 is inf, 1e-10 is 0).
+  const model h = parse_text("graph {\n input %x: float16[2]\n const %c: float16[2] = [100000, 1e-10]\n"
+                             " node a: Add(%x, %c) -> %y: float16[2]\n output %y\n}");
+  const auto c = T::constant_value(h, producer_of(h, "c"));
+  CHECK(std::isinf(c->get(0)));
+  CHECK(c->get(1) == 0.0);
+  CHECK(to_text(parse_text(to_text(h))) == to_text(h));
+}
+
+TEST_CASE("sizes are checked before the parser allocates", "[text][errors]") {
+  CHECK_THROWS_WITH(parse_text("graph {\n const %c: float32[4294967296,4294967296,4] = []\n output %c\n}"),
+                    Catch::Contains("2:") && Catch::Contains("more elements than int64 can count"));
+  CHECK_THROWS_WITH(parse_text("graph {\n const %c: float32[1000000000] = [1]\n output %c\n}"),
+                    Catch::Contains("over the limit"));
+  const auto saved = tensor_limits().max_elements;
+  tensor_limits().max_elements = 4;
+  CHECK_THROWS_AS(parse_text("graph {\n const %c: float32[5] = splat 1\n output %c\n}"), parse_error);
+  CHECK_NOTHROW(parse_text("graph {\n const %c: float32[4] = splat 1\n output %c\n}"));
+  tensor_limits().max_elements = saved;
+}

@@ -32,7 +32,9 @@ inline tensor random_tensor(element_type elem, const shape_t& shape, const std::
     } else if (dtype && dtype->is_integer()) {
       v = uniform_int(std::max(dtype->min(), -9.0e15), std::min(dtype->max(), 9.0e15));
     } else if (dtype && dtype->is_fixed_point()) {
-      v = uniform_int(dtype->min() / dtype->step(), dtype->max() / dtype->step()) * dtype->step();
+      // Steps counted in int64: FIXED<64,i> spans 2^64 steps, so clamp like the integers.
+      v = uniform_int(std::max(dtype->min() / dtype->step(), -9.0e15), std::min(dtype->max() / dtype->step(), 9.0e15)) *
+          dtype->step();
     } else if (!is_floating(elem)) {
       v = uniform_int(unsigned_elem ? 0 : -10, 10);
     } else {

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nnrewrite/detail/half.hpp"
 #include "nnrewrite/io/detail/scanner.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/traits.hpp"
@@ -66,7 +67,10 @@ inline std::string dims_text(const dims& d) {
   std::string r = "[";
   for (std::size_t i = 0; i < d.size(); ++i) {
     if (i) r += ",";
-    r += d[i].known() ? std::to_string(d[i].size) : d[i].param.empty() ? "?" : name_token(d[i].param);
+    if (d[i].known()) r += std::to_string(d[i].size);
+    else if (d[i].param.empty()) r += "?";
+    // A bare token starting with a digit would read back as a number ("123", "7e").
+    else r += std::isdigit(static_cast<unsigned char>(d[i].param[0])) ? quote(d[i].param) : name_token(d[i].param);
   }
   return r + "]";
 }
@@ -84,6 +88,15 @@ inline std::string value_text(std::string_view name) {
   return r;
 }
 
+// "Relu", "qonnx.custom_op.general.MultiThreshold"; an op type that is not a plain
+// identifier (it holds a '.', say) is quoted, so that the split between domain and
+// op type reads back the same: "Re.lu", my.ops."Re.lu".
+inline std::string op_text(std::string_view domain, std::string_view op) {
+  const bool plain = is_bare(op) && op.find('.') == std::string_view::npos;
+  std::string r = domain.empty() ? std::string() : name_token(domain) + ".";
+  return r + (plain ? std::string(op) : quote(op));
+}
+
 inline std::string value_decl_text(const value_info& v) {
   std::string r = value_text(v.name) + ": " + std::string(to_string(v.elem));
   if (v.shape) r += dims_text(*v.shape);
@@ -96,12 +109,18 @@ inline std::string tensor_data_text(const tensor& t, const text_options& opt, st
     if (a.size() >= 2) {
       bool same = true;
       for (Eigen::Index i = 1; i < a.size() && same; ++i) same = number_text(a[i]) == number_text(a[0]);
-      if (same) return "splat " + number_text(a[0]);
+      if (same) return "splat " + (t.type() == element_type::uint64 ? number_text(std::uint64_t(a[0])) : number_text(a[0]));
     }
+    // uint64 lives in int64 storage: print its bits as the unsigned value they are.
+    auto text = [&](auto v) {
+      if constexpr (std::is_same_v<decltype(v), std::int64_t>)
+        if (t.type() == element_type::uint64) return number_text(std::uint64_t(v));
+      return number_text(v);
+    };
     std::string r = "[";
     for (Eigen::Index i = 0; i < a.size(); ++i) {
       if (i) r += (opt.values_per_line && i % Eigen::Index(opt.values_per_line) == 0) ? ",\n" + std::string(indent) : ", ";
-      r += number_text(a[i]);
+      r += text(a[i]);
     }
     return r + "]";
   }, t.data());
@@ -213,7 +232,7 @@ void write_text(std::ostream& os, const G& g, const text_options& opt = {}) {
     std::string_view nm = T::name(g, v);
     if (!nm.empty()) os << name_token(nm) << ": ";
     std::string_view dom = T::domain(g, v);
-    os << (dom.empty() ? "" : std::string(dom) + ".") << name_token(T::op_type(g, v)) << "(";
+    os << op_text(dom, T::op_type(g, v)) << "(";
     auto ops = operands(g, v);
     for (std::size_t i = 0; i < ops.size(); ++i) {
       if (i) os << ", ";
@@ -395,23 +414,32 @@ class text_parser {
     return info;
   }
 
-  // Numbers for a tensor of `shape`, as `[a, b, ...]` or `splat a`.
+  // Numbers for a tensor of `shape`, as `[a, b, ...]` or `splat a`. The shape is
+  // checked (overflow, tensor_limits()) before anything is allocated, and listed
+  // values are counted before the tensor is made.
   tensor tensor_data(element_type t, const shape_t& shape) {
-    tensor out(t, shape);
     auto at = s_.here();
+    std::int64_t expected = 0;
+    try {
+      expected = checked_num_elements(shape);
+    } catch (const error& e) {
+      s_.fail_at(at, e.what());
+    }
     if (s_.consume_word("elided"))
       s_.fail_at(at, "this constant was elided when printed; print with max_constant_elements unset to parse it");
     const bool splat = s_.consume_word("splat");
     if (!splat) s_.expect("[", "to open the tensor data (or 'splat')");
-    std::int64_t n = 0;
-    std::visit([&](auto& a) {
-      using S = typename std::decay_t<decltype(a)>::Scalar;
+    const tensor empty(t, shape_t{0});  // only to learn the storage scalar of t
+    return std::visit([&](const auto& storage) -> tensor {
+      using S = typename std::decay_t<decltype(storage)>::Scalar;
       auto one = [&]() -> S {
         auto nat = s_.here();
         auto txt = s_.number_text();
         if (txt.empty()) s_.fail("expected a number in tensor data, found " + s_.found());
         if constexpr (std::is_same_v<S, std::int64_t>) {
           if (scanner::looks_float(txt)) s_.fail_at(nat, "'" + std::string(txt) + "' is not an integer (" + std::string(to_string(t)) + " tensor)");
+          // uint64 is held in int64 storage: values of 2^63 and up keep their bits.
+          if (t == element_type::uint64 && !txt.starts_with('-')) return S(s_.parse_number<std::uint64_t>(txt, nat));
           S v = s_.parse_number<S>(txt, nat);
           if (!fits(t, v)) s_.fail_at(nat, std::string(txt) + " does not fit " + std::string(to_string(t)));
           return v;
@@ -420,22 +448,33 @@ class text_parser {
         }
       };
       if (splat) {
-        S v = one();
-        a.setConstant(v);
-        n = a.size();
-        return;
+        tensor out(t, shape);
+        out.template array<S>().setConstant(one());
+        return representable(std::move(out));
       }
-      if (s_.consume("]")) return;
-      do {
-        S v = one();
-        if (n < a.size()) a[n] = v;
-        ++n;
-      } while (s_.consume(","));
-      s_.expect("]", "to close the tensor data");
-    }, out.data());
-    if (n != out.size())
-      s_.fail_at(at, "tensor data has " + std::to_string(n) + " values, shape " + to_string(shape) + " needs " + std::to_string(out.size()));
-    return out;
+      std::vector<S> values;  // grows with what the text holds, never past what the shape needs
+      std::int64_t n = 0;
+      if (!s_.consume("]")) {
+        do {
+          S v = one();
+          if (n++ < expected) values.push_back(v);
+        } while (s_.consume(","));
+        s_.expect("]", "to close the tensor data");
+      }
+      if (n != expected)
+        s_.fail_at(at, "tensor data has " + std::to_string(n) + " values, shape " + to_string(shape) + " needs " + std::to_string(expected));
+      return representable(tensor(t, shape, values));
+    }, empty.data());
+  }
+
+  // Values as the element type holds them: float16 and bfloat16 constants are
+  // rounded here, as an ONNX file would store them (1e5 is inf in float16).
+  static tensor representable(tensor t) {
+    if (t.type() == element_type::float16)
+      return t.map([](float v) { return nnrewrite::detail::half_to_float(nnrewrite::detail::float_to_half(v)); });
+    if (t.type() == element_type::bfloat16)
+      return t.map([](float v) { return nnrewrite::detail::bfloat16_to_float(nnrewrite::detail::float_to_bfloat16(v)); });
+    return t;
   }
 
   static bool fits(element_type t, std::int64_t v) {
@@ -541,16 +580,24 @@ class text_parser {
 
   void op_node() {
     auto at = s_.here();
+    bool quoted = s_.peek() == '"';
     std::string first = s_.name("an op type or node name");
     std::string node_name, op = first;
     if (s_.consume(":")) {
       node_name = first;
+      quoted = s_.peek() == '"';
       op = s_.name("an op type");
     }
+    // domain.Op, or domain."Op.with.dots", or "Op.with.dots" (see op_text).
     std::string domain;
-    if (auto dot = op.rfind('.'); dot != std::string::npos) {
-      domain = op.substr(0, dot);
-      op = op.substr(dot + 1);
+    if (!quoted && op.ends_with('.') && s_.peek_raw() == '"') {
+      domain = op.substr(0, op.size() - 1);
+      op = s_.string_literal();
+    } else if (!quoted) {
+      if (auto dot = op.rfind('.'); dot != std::string::npos) {
+        domain = op.substr(0, dot);
+        op = op.substr(dot + 1);
+      }
     }
     if (op.empty()) s_.fail_at(at, "missing op type");
     s_.expect("(", "to open the operand list");

@@ -65,7 +65,7 @@ inline std::optional<op_arity> known_arity(std::string_view domain, std::string_
       {"Unsqueeze", {1, 2, 1, 1}}, {"Expand", {2, 2, 1, 1}}, {"BatchNormalization", {5, 5, 1, 3}},
       {"Sign", {1, 1, 1, 1}}, {"Identity", {1, 1, 1, 1}}, {"Constant", {0, 0, 1, 1}},
       {"ConstantOfShape", {1, 1, 1, 1}}, {"Shape", {1, 1, 1, 1}}, {"Gather", {2, 2, 1, 1}},
-      {"Resize", {1, 4, 1, 1}}, {"Upsample", {2, 2, 1, 1}}, {"TopK", {1, 2, 2, 2}},
+      {"Resize", {1, 4, 1, 1}}, {"Upsample", {1, 2, 1, 1}}, {"TopK", {1, 2, 2, 2}},
       {"Softmax", {1, 1, 1, 1}}, {"Dropout", {1, 3, 1, 2}}, {"Cast", {1, 1, 1, 1}},
       {"Abs", {1, 1, 1, 1}}, {"Neg", {1, 1, 1, 1}}, {"Exp", {1, 1, 1, 1}}, {"Log", {1, 1, 1, 1}},
       {"Sqrt", {1, 1, 1, 1}}, {"Reciprocal", {1, 1, 1, 1}}, {"Floor", {1, 1, 1, 1}},
@@ -75,7 +75,7 @@ inline std::optional<op_arity> known_arity(std::string_view domain, std::string_
   };
   static constexpr entry qonnx[] = {
       {"MultiThreshold", {2, 2, 1, 1}}, {"Quant", {4, 4, 1, 1}}, {"IntQuant", {4, 4, 1, 1}},
-      {"BipolarQuant", {2, 2, 1, 1}}, {"Trunc", {5, 5, 1, 1}}, {"Im2Col", {1, 1, 1, 1}},
+      {"BipolarQuant", {2, 2, 1, 1}}, {"Trunc", {5, 7, 1, 1}}, {"Im2Col", {1, 1, 1, 1}},
   };
   auto look = [&](const auto& table) -> std::optional<op_arity> {
     for (const auto& e : table)

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -65,10 +66,6 @@ inline constexpr bool is_floating(element_type t) {
 
 using shape_t = std::vector<std::int64_t>;
 
-inline std::int64_t num_elements(const shape_t& s) {
-  return std::accumulate(s.begin(), s.end(), std::int64_t{1}, std::multiplies<>{});
-}
-
 inline std::string to_string(const shape_t& s) {
   std::string r = "[";
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -76,6 +73,42 @@ inline std::string to_string(const shape_t& s) {
     r += std::to_string(s[i]);
   }
   return r + "]";
+}
+
+// How large a tensor nnrewrite allocates. A file can declare any shape; sizes are
+// checked against this before anything is allocated (as protobuf limits message
+// sizes). Raise it for larger models: tensor_limits().max_elements = ...; the CLI's
+// --max-elements.
+struct limits {
+  std::int64_t max_elements = std::int64_t(1) << 28;  // 268M elements: 1 GiB of float32
+};
+inline limits& tensor_limits() {
+  static limits l;
+  return l;
+}
+
+// The number of elements of a shape; shape_error for a negative dimension or a
+// product that overflows int64.
+inline std::int64_t num_elements(const shape_t& s) {
+  std::int64_t n = 1;
+  bool zero = false;
+  for (auto d : s) {
+    if (d < 0) throw shape_error("shape " + to_string(s) + " has a negative dimension");
+    zero = zero || d == 0;
+  }
+  if (zero) return 0;
+  for (auto d : s)
+    if (__builtin_mul_overflow(n, d, &n)) throw shape_error("shape " + to_string(s) + " has more elements than int64 can count");
+  return n;
+}
+
+// num_elements, and limit_error when it is over tensor_limits().
+inline std::int64_t checked_num_elements(const shape_t& s) {
+  const std::int64_t n = num_elements(s);
+  if (n > tensor_limits().max_elements)
+    throw limit_error("a tensor of shape " + to_string(s) + " would hold " + std::to_string(n) + " elements, over the limit of " +
+                      std::to_string(tensor_limits().max_elements) + " (raise nnrewrite::tensor_limits().max_elements, or the CLI's --max-elements)");
+  return n;
 }
 
 // numpy broadcasting of two shapes; throws shape_error when they do not broadcast.
@@ -109,18 +142,20 @@ class tensor {
   tensor() : tensor(element_type::float32, shape_t{0}) {}
 
   // Zero-filled tensor of the given type and shape.
+  // Sizes are checked (negative, overflowing, over tensor_limits()) before allocating.
   tensor(element_type t, shape_t shape) : type_(t), shape_(std::move(shape)) {
-    for (auto d : shape_)
-      if (d < 0) throw shape_error("tensor shape " + to_string(shape_) + " has a negative dimension");
-    data_ = make_storage(t, num_elements(shape_));
+    data_ = make_storage(t, checked_num_elements(shape_));
   }
 
   // A tensor from values (converted to the element type's storage).
+  // The count is checked before anything is allocated (a 60-byte file may claim 1e9 elements).
   template <class T>
-  tensor(element_type t, shape_t shape, std::span<const T> values) : tensor(t, std::move(shape)) {
-    if (static_cast<std::int64_t>(values.size()) != size())
-      throw shape_error("tensor of shape " + to_string(shape_) + " needs " + std::to_string(size()) +
-                        " values, got " + std::to_string(values.size()));
+  tensor(element_type t, shape_t shape, std::span<const T> values) : type_(t), shape_(std::move(shape)) {
+    const std::int64_t n = checked_num_elements(shape_);
+    if (static_cast<std::int64_t>(values.size()) != n)
+      throw shape_error("tensor of shape " + to_string(shape_) + " needs " + std::to_string(n) + " values, got " +
+                        std::to_string(values.size()));
+    data_ = make_storage(t, n);
     std::visit([&](auto& a) { for (Eigen::Index i = 0; i < a.size(); ++i) a[i] = convert<typename std::decay_t<decltype(a)>::Scalar>(values[i]); }, data_);
   }
   template <class T>
@@ -194,6 +229,7 @@ class tensor {
   // Same data, new shape. One dimension may be -1 (inferred).
   tensor reshape(shape_t new_shape) const {
     std::int64_t known = 1, infer = -1;
+    bool overflow = false;
     for (std::size_t i = 0; i < new_shape.size(); ++i) {
       if (new_shape[i] == -1) {
         if (infer >= 0) throw shape_error("reshape to " + to_string(new_shape) + ": more than one -1");
@@ -201,13 +237,19 @@ class tensor {
       } else if (new_shape[i] < 0) {
         throw shape_error("reshape to " + to_string(new_shape) + ": negative dimension");
       } else {
-        known *= new_shape[i];
+        overflow = overflow || __builtin_mul_overflow(known, new_shape[i], &known);
       }
     }
-    if (infer >= 0 && known != 0 && size() % known == 0) new_shape[std::size_t(infer)] = size() / known;
-    if (num_elements(new_shape) != size() || (infer >= 0 && new_shape[std::size_t(infer)] < 0))
-      throw shape_error("cannot reshape " + to_string(shape_) + " (" + std::to_string(size()) +
-                        " elements) to " + to_string(new_shape));
+    auto fail = [&] {
+      return shape_error("cannot reshape " + to_string(shape_) + " (" + std::to_string(size()) + " elements) to " +
+                         to_string(new_shape));
+    };
+    if (overflow) throw fail();
+    if (infer >= 0) {
+      if (known == 0 || size() % known != 0) throw fail();
+      new_shape[std::size_t(infer)] = size() / known;
+    }
+    if (num_elements(new_shape) != size()) throw fail();
     tensor r = *this;
     r.shape_ = std::move(new_shape);
     return r;
@@ -320,18 +362,48 @@ class tensor {
     return out;
   }
 
-  friend tensor operator+(const tensor& a, const tensor& b) { return broadcast(a, b, promote(a.type_, b.type_), std::plus<>{}); }
-  friend tensor operator-(const tensor& a, const tensor& b) { return broadcast(a, b, promote(a.type_, b.type_), std::minus<>{}); }
-  friend tensor operator*(const tensor& a, const tensor& b) { return broadcast(a, b, promote(a.type_, b.type_), std::multiplies<>{}); }
-  // Integer division truncates toward zero (as ONNX Div does); x/0 for integers throws.
-  friend tensor operator/(const tensor& a, const tensor& b) {
-    return broadcast(a, b, promote(a.type_, b.type_), [](auto x, auto y) {
-      if constexpr (std::is_integral_v<decltype(x)>) {
+  // Integer +, -, * wrap around on overflow (two's complement, as numpy does and as
+  // the narrow integer types already do): defined, never undefined behaviour.
+  struct wrapping_plus {
+    template <class A>
+    A operator()(A a, A b) const {
+      if constexpr (std::is_integral_v<A>) return A(std::uint64_t(a) + std::uint64_t(b));
+      else return a + b;
+    }
+  };
+  struct wrapping_minus {
+    template <class A>
+    A operator()(A a, A b) const {
+      if constexpr (std::is_integral_v<A>) return A(std::uint64_t(a) - std::uint64_t(b));
+      else return a - b;
+    }
+  };
+  struct wrapping_multiplies {
+    template <class A>
+    A operator()(A a, A b) const {
+      if constexpr (std::is_integral_v<A>) return A(std::uint64_t(a) * std::uint64_t(b));
+      else return a * b;
+    }
+  };
+  // Integer division truncates toward zero (as ONNX Div does) and wraps
+  // INT64_MIN / -1 to INT64_MIN; x / 0 for integers throws.
+  struct checked_divides {
+    template <class A>
+    A operator()(A x, A y) const {
+      if constexpr (std::is_integral_v<A>) {
         if (y == 0) throw error("integer division by zero");
+        if (y == -1) return A(std::uint64_t(0) - std::uint64_t(x));
       }
       return x / y;
-    });
+    }
+  };
+
+  friend tensor operator+(const tensor& a, const tensor& b) { return broadcast(a, b, promote(a.type_, b.type_), wrapping_plus{}); }
+  friend tensor operator-(const tensor& a, const tensor& b) { return broadcast(a, b, promote(a.type_, b.type_), wrapping_minus{}); }
+  friend tensor operator*(const tensor& a, const tensor& b) {
+    return broadcast(a, b, promote(a.type_, b.type_), wrapping_multiplies{});
   }
+  friend tensor operator/(const tensor& a, const tensor& b) { return broadcast(a, b, promote(a.type_, b.type_), checked_divides{}); }
 
   // The element type both operands convert to: the wider float, else int64.
   static element_type promote(element_type a, element_type b) {
@@ -391,11 +463,16 @@ class tensor {
     return st;
   }
 
+  // Float to integer truncates toward zero and saturates at the integer's range
+  // (NaN gives 0): a cast of 1e30 is defined, never undefined behaviour.
   template <class D, class S>
   static D convert(S v) {
     if constexpr (std::is_integral_v<D> && std::is_floating_point_v<S>) {
-      if (!std::isfinite(v)) return 0;
-      return static_cast<D>(std::trunc(v));
+      if (std::isnan(v)) return 0;
+      const double t = std::trunc(double(v));
+      if (t >= 0x1p63) return std::numeric_limits<D>::max();
+      if (t < -0x1p63) return std::numeric_limits<D>::min();
+      return static_cast<D>(t);
     } else {
       return static_cast<D>(v);
     }

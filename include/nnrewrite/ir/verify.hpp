@@ -117,6 +117,7 @@ std::vector<diagnostic> verify(const G& g, Skip skip) {
         if (n_out != 0) report(v, "a graph output cannot produce values");
         break;
       case node_kind::op: {
+        if (std::string_view(T::op_type(g, v)).empty()) report(v, "has no op type");
         const auto arity = known_arity(T::domain(g, v), T::op_type(g, v));
         if (arity) {
           const int n_in = max_port + 1;

@@ -22,9 +22,7 @@
 namespace nnrewrite::onnx_io {
 
 inline onnx::ModelProto read_model_proto(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw file_error("cannot open '" + path.string() + "': " + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_regular_file(path);
   if (bytes.empty()) throw file_error("'" + path.string() + "' is empty");
   onnx::ModelProto m;
   if (!m.ParseFromString(bytes))

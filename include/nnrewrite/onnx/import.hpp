@@ -89,6 +89,8 @@ inline value_info from_value_info_proto(const onnx::ValueInfoProto& p) {
   if (tt.has_shape()) {
     dims d;
     for (const auto& x : tt.shape().dim()) {
+      if (x.has_dim_value() && x.dim_value() < 0)
+        throw shape_error("value '" + p.name() + "' has a negative dimension (" + std::to_string(x.dim_value()) + ")");
       if (x.has_dim_value()) d.emplace_back(x.dim_value());
       else if (x.has_dim_param()) d.emplace_back(x.dim_param());
       else d.emplace_back();
@@ -157,6 +159,9 @@ G import_model(const onnx::ModelProto& m, const import_options& opt = {}) {
     value_info info = info_of(init.name());
     define(init.name(), T::add_constant(g, std::move(info), std::move(t)), 0, "initializer " + init.name());
   }
+  std::unordered_map<std::string, int> input_seen;
+  for (const auto& in : graph.input())
+    if (++input_seen[in.name()] == 2) throw graph_error(in.name(), "is listed twice as a graph input");
   for (const auto& in : graph.input()) {
     if (producer_of.count(in.name())) {  // an initializer listed as an input: an input with a default
       if constexpr (requires { g.info; }) g.info.initializer_inputs.push_back(in.name());
@@ -173,19 +178,30 @@ G import_model(const onnx::ModelProto& m, const import_options& opt = {}) {
   std::vector<pending> wiring;
   for (const auto& n : graph.node()) {
     const std::string label = n.name().empty() ? n.op_type() + " producing '" + (n.output_size() ? n.output(0) : "") + "'" : n.name();
+    if (n.op_type().empty()) throw graph_error(label, "has no op type");
     const bool onnx_domain = n.domain().empty() || n.domain() == "ai.onnx";
     if (n.op_type() == "Constant" && onnx_domain) {
       if (n.output_size() != 1 || n.attribute_size() != 1)
         throw graph_error(label, "a Constant needs exactly one output and one value attribute");
       const auto& a = n.attribute(0);
       attribute val = detail::from_attribute_proto(a, label, opt.base_dir);
+      // The attribute's name says what its type must be; a file may disagree.
+      auto as = [&]<class X>(X*, const char* kind) -> const X& {
+        if (const X* x = std::get_if<X>(&val)) return *x;
+        throw graph_error(label, "Constant attribute '" + a.name() + "' must be " + kind + ", is " +
+                                     std::string(attribute_kind_name(val)));
+      };
       tensor t;
-      if (a.name() == "value") t = std::get<tensor>(val);
-      else if (a.name() == "value_float") t = tensor::scalar(std::get<double>(val));
-      else if (a.name() == "value_int") t = tensor::scalar(double(std::get<std::int64_t>(val)), element_type::int64);
-      else if (a.name() == "value_floats") t = tensor(element_type::float32, {std::int64_t(std::get<std::vector<double>>(val).size())}, std::get<std::vector<double>>(val));
-      else if (a.name() == "value_ints") t = tensor(element_type::int64, {std::int64_t(std::get<std::vector<std::int64_t>>(val).size())}, std::get<std::vector<std::int64_t>>(val));
-      else throw unsupported_error("node '" + label + "': Constant with '" + a.name() + "' is not supported");
+      if (a.name() == "value") t = as((tensor*)nullptr, "a tensor");
+      else if (a.name() == "value_float") t = tensor::scalar(as((double*)nullptr, "a float"));
+      else if (a.name() == "value_int") t = tensor::scalar(double(as((std::int64_t*)nullptr, "an int")), element_type::int64);
+      else if (a.name() == "value_floats") {
+        const auto& v = as((std::vector<double>*)nullptr, "floats");
+        t = tensor(element_type::float32, {std::int64_t(v.size())}, v);
+      } else if (a.name() == "value_ints") {
+        const auto& v = as((std::vector<std::int64_t>*)nullptr, "ints");
+        t = tensor(element_type::int64, {std::int64_t(v.size())}, v);
+      } else throw unsupported_error("node '" + label + "': Constant with '" + a.name() + "' is not supported");
       define(n.output(0), T::add_constant(g, info_of(n.output(0)), std::move(t)), 0, label);
       continue;
     }

@@ -5,7 +5,10 @@
 #include <onnx/onnx_pb.h>
 
 #include <bit>
+#include <cerrno>
 #include <cstdint>
+#include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -109,33 +112,77 @@ void write_raw(char* p, element_type t, S v) {
   }
 }
 
-inline std::string external_bytes(const onnx::TensorProto& t, const std::filesystem::path& base_dir) {
+// A non-negative decimal integer, or nullopt (no exceptions from library internals).
+inline std::optional<std::int64_t> parse_count(const std::string& s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+// The bytes of externally stored tensor data, following ONNX's rule: the location
+// is relative to the model's directory and must stay inside it (no absolute path,
+// no "..", no symbolic link out of it). `expected` bytes are checked against the
+// file before anything is read or allocated.
+inline std::string external_bytes(const onnx::TensorProto& t, const std::filesystem::path& model_dir, std::size_t expected) {
+  namespace fs = std::filesystem;
   std::string location;
   std::int64_t offset = 0, length = -1;
-  for (const auto& kv : t.external_data()) {
-    if (kv.key() == "location") location = kv.value();
-    else if (kv.key() == "offset") offset = std::stoll(kv.value());
-    else if (kv.key() == "length") length = std::stoll(kv.value());
-  }
   const std::string what = "tensor '" + t.name() + "': external data";
+  for (const auto& kv : t.external_data()) {
+    if (kv.key() == "location") {
+      location = kv.value();
+    } else if (kv.key() == "offset" || kv.key() == "length") {
+      const auto v = parse_count(kv.value());
+      if (!v) throw file_error(what + " " + kv.key() + " '" + kv.value() + "' is not a non-negative integer");
+      (kv.key() == "offset" ? offset : length) = *v;
+    }
+  }
   if (location.empty()) throw file_error(what + " names no location");
-  if (base_dir.empty()) throw file_error(what + " in '" + location + "' needs the model's directory (load the model from a file)");
-  const auto path = base_dir / location;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw file_error(what + " file '" + path.string() + "' is absent or unreadable");
-  in.seekg(0, std::ios::end);
-  const std::int64_t size = in.tellg();
+  const fs::path loc(location);
+  if (loc.is_absolute()) throw file_error(what + " location '" + location + "' is an absolute path; it must lie inside the model's directory");
+  for (const auto& part : loc.lexically_normal())
+    if (part == "..") throw file_error(what + " location '" + location + "' leaves the model's directory");
+  const fs::path dir = model_dir.empty() ? fs::path(".") : model_dir;
+  const fs::path path = dir / loc;
+  std::error_code ec;
+  const fs::path real_dir = fs::canonical(dir, ec), real = fs::canonical(path, ec);
+  if (ec) throw file_error(what + " file '" + path.string() + "' is absent or unreadable");
+  auto [d, r] = std::mismatch(real_dir.begin(), real_dir.end(), real.begin(), real.end());
+  if (d != real_dir.end()) throw file_error(what + " location '" + location + "' resolves outside the model's directory");
+  if (!fs::is_regular_file(real)) throw file_error(what + " location '" + location + "' is not a regular file");
+  const std::int64_t size = std::int64_t(fs::file_size(real, ec));
+  if (ec) throw file_error(what + " file '" + path.string() + "' is absent or unreadable");
+  if (offset > size) throw file_error(what + " offset " + std::to_string(offset) + " is past the end of '" + path.string() + "' (" + std::to_string(size) + " bytes)");
   if (length < 0) length = size - offset;
-  if (offset < 0 || offset + length > size)
-    throw file_error(what + " wants bytes [" + std::to_string(offset) + ", " + std::to_string(offset + length) +
-                     ") of '" + path.string() + "', which has " + std::to_string(size));
+  if (length > size - offset)
+    throw file_error(what + " wants " + std::to_string(length) + " bytes from offset " + std::to_string(offset) + " of '" +
+                     path.string() + "', which has " + std::to_string(size));
+  if (std::uint64_t(length) != expected)
+    throw shape_error(what + " has " + std::to_string(length) + " bytes, its shape needs " + std::to_string(expected));
+  std::ifstream in(real, std::ios::binary);
+  if (!in) throw file_error(what + " file '" + path.string() + "' is absent or unreadable");
   std::string bytes(static_cast<std::size_t>(length), '\0');
   in.seekg(offset);
   in.read(bytes.data(), length);
+  if (in.gcount() != length) throw file_error(what + " file '" + path.string() + "' could not be read");
   return bytes;
 }
 
 }  // namespace detail
+
+// The whole of a regular file (a directory, a device or a missing file is a
+// file_error naming it; nothing from the standard library's internals reaches the user).
+inline std::string read_regular_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw file_error("'" + path.string() + "' does not exist");
+  if (!std::filesystem::is_regular_file(path, ec)) throw file_error("'" + path.string() + "' is not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw file_error("cannot open '" + path.string() + "': " + std::strerror(errno));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw file_error("cannot read '" + path.string() + "'");
+  return bytes;
+}
 
 // The tensor a TensorProto holds. base_dir resolves external data.
 inline tensor from_tensor_proto(const onnx::TensorProto& t, const std::filesystem::path& base_dir = {}) {
@@ -144,17 +191,22 @@ inline tensor from_tensor_proto(const onnx::TensorProto& t, const std::filesyste
   if (!et) throw unsupported_error(what + " has " + onnx_elem_type_name(t.data_type()) + ", which nnrewrite does not handle");
   if (t.has_segment()) throw unsupported_error(what + " is segmented");
   shape_t shape(t.dims().begin(), t.dims().end());
-  for (auto d : shape)
-    if (d < 0) throw shape_error(what + " has a negative dimension");
-  tensor out(*et, shape);
-  const std::int64_t n = out.size();
+  // Sizes first, allocation after: a few bytes of file may claim any shape.
+  std::int64_t n = 0;
+  try {
+    n = checked_num_elements(shape);
+  } catch (const error& e) {
+    throw shape_error(what + ": " + e.what());
+  }
   const bool external = t.data_location() == onnx::TensorProto::EXTERNAL;
   const std::size_t w = byte_width(*et);
+  const std::size_t needed = static_cast<std::size_t>(n) * w;
   if (external || t.has_raw_data()) {
-    const std::string bytes = external ? detail::external_bytes(t, base_dir) : t.raw_data();
-    if (bytes.size() != static_cast<std::size_t>(n) * w)
-      throw shape_error(what + " has " + std::to_string(bytes.size()) + " bytes of data, its shape " + to_string(shape) +
-                        " needs " + std::to_string(static_cast<std::size_t>(n) * w));
+    if (!external && t.raw_data().size() != needed)
+      throw shape_error(what + " has " + std::to_string(t.raw_data().size()) + " bytes of data, its shape " + to_string(shape) +
+                        " needs " + std::to_string(needed));
+    const std::string bytes = external ? detail::external_bytes(t, base_dir, needed) : t.raw_data();
+    tensor out(*et, shape);
     std::visit([&](auto& a) {
       using S = typename std::decay_t<decltype(a)>::Scalar;
       for (std::int64_t i = 0; i < n; ++i) a[i] = detail::read_raw<S>(bytes.data() + i * std::int64_t(w), *et);
@@ -163,6 +215,10 @@ inline tensor from_tensor_proto(const onnx::TensorProto& t, const std::filesyste
   }
   // Typed fields: float_data, double_data, int64_data, uint64_data, and int32_data for
   // every narrower type (float16/bfloat16 as their bit patterns).
+  const int fields = t.float_data_size() + t.double_data_size() + t.int64_data_size() + t.uint64_data_size() + t.int32_data_size();
+  if (fields != n)
+    throw shape_error(what + " has " + std::to_string(fields) + " values, its shape " + to_string(shape) + " needs " + std::to_string(n));
+  tensor out(*et, shape);
   auto copy = [&](const auto& field, auto convert) {
     if (field.size() != n)
       throw shape_error(what + " has " + std::to_string(field.size()) + " values, its shape " + to_string(shape) +
@@ -208,9 +264,7 @@ inline onnx::TensorProto to_tensor_proto(const tensor& t, const std::string& nam
 // Reads one serialized TensorProto (the ONNX test-data .pb convention), with the
 // name stored in it (may be empty).
 inline std::pair<std::string, tensor> load_named_tensor(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw file_error("cannot open '" + path.string() + "'");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = read_regular_file(path);
   onnx::TensorProto p;
   if (bytes.empty() || !p.ParseFromString(bytes))
     throw file_error("'" + path.string() + "' is not a serialized ONNX TensorProto (empty, truncated or corrupt)");

@@ -40,8 +40,15 @@ inline window sliding_window(const kernel_context& c, const shape_t& x, const sh
   w.pad_begin.assign(pads.begin(), pads.begin() + std::ptrdiff_t(w.spatial));
   w.pad_end.assign(pads.begin() + std::ptrdiff_t(w.spatial), pads.end());
   w.out.resize(w.spatial);
+  // Every size is checked before it is used: a file may say anything, and these
+  // products and sums must not overflow (nor a window be empty).
+  constexpr std::int64_t huge = std::int64_t(1) << 40;
   for (std::size_t d = 0; d < w.spatial; ++d) {
     if (w.stride[d] < 1 || w.dilation[d] < 1) throw shape_error("strides and dilations must be positive");
+    if (w.kernel[d] < 1) throw shape_error("the kernel must be at least 1 wide on every axis, is " + to_string(w.kernel));
+    if (w.pad_begin[d] < 0 || w.pad_end[d] < 0) throw shape_error("pads must not be negative, are " + to_string(pads));
+    if (w.kernel[d] > huge || w.dilation[d] > huge || w.stride[d] > huge || w.pad_begin[d] > huge || w.pad_end[d] > huge)
+      throw shape_error("kernel, stride, dilation and pads must be below 2^40");
     const std::int64_t span = (w.kernel[d] - 1) * w.dilation[d] + 1;
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       w.out[d] = (w.in[d] + w.stride[d] - 1) / w.stride[d];
@@ -158,7 +165,14 @@ std::vector<tensor> conv_transpose(const kernel_context& c) {
   auto output_shape = c.attr_ints("output_shape");
   if (output_shape.size() == sp + 2) output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
   shape_t out(sp), pb(sp), pe(sp);
+  constexpr std::int64_t huge = std::int64_t(1) << 40;  // sizes checked before any product
   for (std::size_t d = 0; d < sp; ++d) {
+    if (stride[d] < 1 || dil[d] < 1) throw shape_error("ConvTranspose strides and dilations must be positive");
+    if (out_pad[d] < 0 || out_pad[d] >= std::max(stride[d], dil[d]))
+      throw shape_error("ConvTranspose output_padding must be non-negative and below the stride or dilation");
+    if (pads[d] < 0 || pads[d + sp] < 0) throw shape_error("ConvTranspose pads must not be negative");
+    if (stride[d] > huge || dil[d] > huge || pads[d] > huge || pads[d + sp] > huge || out_pad[d] > huge)
+      throw shape_error("ConvTranspose strides, dilations and pads must be below 2^40");
     const std::int64_t full = stride[d] * (in[d] - 1) + out_pad[d] + (kernel[d] - 1) * dil[d] + 1;
     if (!output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       out[d] = !output_shape.empty() ? output_shape[d] : in[d] * stride[d];

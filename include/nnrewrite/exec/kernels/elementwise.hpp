@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bit>
+#include <charconv>
 #include <cmath>
 
 #include "nnrewrite/detail/half.hpp"
@@ -27,6 +28,13 @@ tensor compare(const tensor& a, const tensor& b, F f) {
   return c.cast(element_type::boolean);
 }
 
+// The shortest text that reads back as v (for messages).
+inline std::string number_text(double v) {
+  char buf[32];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, p) : std::string("?");
+}
+
 // Applies f(double) -> double to every element, keeping the element type.
 template <class F>
 tensor unary(const tensor& x, F f) {
@@ -36,19 +44,30 @@ tensor unary(const tensor& x, F f) {
 }  // namespace detail
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> add(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), std::plus<>{})); }
+std::vector<tensor> add(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), tensor::wrapping_plus{})); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> sub(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), std::minus<>{})); }
+std::vector<tensor> sub(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), tensor::wrapping_minus{})); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> mul(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), std::multiplies<>{})); }
+std::vector<tensor> mul(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), tensor::wrapping_multiplies{})); }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
-std::vector<tensor> div(const kernel_context& c) { return single(c.in(0) / c.in(1)); }
+std::vector<tensor> div(const kernel_context& c) { return single(detail::arith(c.in(0), c.in(1), tensor::checked_divides{})); }
+// Integer powers are exact and wrap like multiplication; a negative integer
+// exponent (ONNX leaves it undefined) is an error.
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> pow(const kernel_context& c) {
   const tensor& x = c.in(0);
   tensor y = c.in(1).type() == x.type() ? c.in(1) : c.in(1).cast(is_floating(x.type()) ? element_type::float64 : element_type::int64);
   return single(wrap_to_type(tensor::broadcast(x, y.cast(x.type()), x.type(), [](auto a, auto b) {
-    return static_cast<decltype(a)>(std::pow(double(a), double(b)));
+    using A = decltype(a);
+    if constexpr (std::is_integral_v<A>) {
+      if (b < 0) throw shape_error("Pow of integers with a negative exponent (" + std::to_string(b) + ") is undefined");
+      std::uint64_t r = 1, base = std::uint64_t(a);
+      for (auto e = std::uint64_t(b); e; e >>= 1, base *= base)
+        if (e & 1) r *= base;
+      return A(r);
+    } else {
+      return static_cast<A>(std::pow(double(a), double(b)));
+    }
   })));
 }
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
@@ -158,9 +177,34 @@ std::vector<tensor> identity(const kernel_context& c) {
   return r;
 }
 
+// The values an integer element type holds, as doubles (uint64 as far as int64 storage goes).
+inline std::pair<double, double> integer_range(element_type t) {
+  switch (t) {
+    case element_type::int8: return {-128.0, 127.0};
+    case element_type::uint8: return {0.0, 255.0};
+    case element_type::int16: return {-32768.0, 32767.0};
+    case element_type::uint16: return {0.0, 65535.0};
+    case element_type::int32: return {-2147483648.0, 2147483647.0};
+    case element_type::uint32: return {0.0, 4294967295.0};
+    case element_type::uint64: return {0.0, 0x1p63};
+    default: return {-0x1p63, 0x1p63};
+  }
+}
+
+// Float to integer: truncation toward zero; a value outside the target's range
+// (ONNX leaves it undefined) is an error, never a wrapped or undefined result.
 template <class = void>
 tensor cast_to(const tensor& x, element_type to) {
   if (to == element_type::boolean) return x.map([](auto v) { return v != 0 ? 1 : 0; }).cast(element_type::int64).cast(to);
+  if (is_floating(x.type()) && !is_floating(to)) {
+    const auto [lo, hi] = integer_range(to);
+    for (std::int64_t i = 0; i < x.size(); ++i) {
+      const double v = std::trunc(x.get(i));
+      if (!(v >= lo && v < hi + 1))
+        throw shape_error("Cast: value " + detail::number_text(x.get(i)) + " at index " + std::to_string(i) + " does not fit " +
+                          std::string(to_string(to)));
+    }
+  }
   tensor r = is_floating(x.type()) && !is_floating(to) ? x.map([](auto v) { return std::trunc(double(v)); }).cast(to) : x.cast(to);
   if (to == element_type::float16)
     r = r.map([](float v) { return nnrewrite::detail::half_to_float(nnrewrite::detail::float_to_half(v)); });

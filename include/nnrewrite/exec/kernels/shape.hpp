@@ -347,6 +347,23 @@ std::vector<tensor> constant(const kernel_context& c) {
   throw unsupported_error("Constant without a numeric value");
 }
 
+// floor(in * scale) per axis; scales must be finite and positive, and the result
+// must fit the tensor limits (checked here, before anything is allocated).
+inline shape_t scaled_shape(const shape_t& in, const std::vector<double>& scales, const char* op) {
+  shape_t out(in.size());
+  for (std::size_t d = 0; d < in.size(); ++d) {
+    if (!(std::isfinite(scales[d]) && scales[d] > 0))
+      throw shape_error(std::string(op) + " scales must be finite and positive, axis " + std::to_string(d) + " has " +
+                        std::to_string(scales[d]));
+    const double v = std::floor(double(in[d]) * scales[d]);
+    if (v > double(tensor_limits().max_elements))
+      throw limit_error(std::string(op) + " would make axis " + std::to_string(d) + " " + std::to_string(v) +
+                        " long, over the limit of " + std::to_string(tensor_limits().max_elements) + " elements");
+    out[d] = std::int64_t(v);
+  }
+  return out;
+}
+
 // Nearest-neighbour resizing; scales[d] = out/in per axis.
 template <class = void>
 tensor resize_nearest(const tensor& x, const shape_t& out_shape, const std::vector<double>& scales,
@@ -403,10 +420,13 @@ std::vector<tensor> resize(const kernel_context& c) {
   } else if (c.has(scales_at) && c.in(scales_at).size() > 0) {
     scales = c.in(scales_at).to_doubles();
     if (scales.size() != x.rank()) throw shape_error("Resize scales need one entry per axis");
-    for (std::size_t d = 0; d < x.rank(); ++d) out_shape[d] = std::int64_t(std::floor(double(x.shape()[d]) * scales[d]));
+    out_shape = scaled_shape(x.shape(), scales, "Resize");
   } else {
     throw shape_error("Resize needs scales or sizes");
   }
+  for (auto d : out_shape)
+    if (d < 0) throw shape_error("Resize sizes must not be negative, are " + to_string(out_shape));
+  checked_num_elements(out_shape);  // before the index tables are built
   const std::string coord = c.opset_below(11) ? "asymmetric" : c.attr_string("coordinate_transformation_mode", "half_pixel");
   const std::string rounding = c.opset_below(11) ? "floor" : c.attr_string("nearest_mode", "round_prefer_floor");
   return single(resize_nearest(x, out_shape, scales, coord, rounding));
@@ -418,8 +438,8 @@ std::vector<tensor> upsample(const kernel_context& c) {
   if (c.attr_string("mode", "nearest") != "nearest") throw unsupported_error("Upsample supports nearest only");
   std::vector<double> scales = c.has(1) ? c.in(1).to_doubles() : attribute_or<std::vector<double>>(c.attrs, "scales", {});
   if (scales.size() != x.rank()) throw shape_error("Upsample scales need one entry per axis");
-  shape_t out_shape(x.rank());
-  for (std::size_t d = 0; d < x.rank(); ++d) out_shape[d] = std::int64_t(std::floor(double(x.shape()[d]) * scales[d]));
+  const shape_t out_shape = scaled_shape(x.shape(), scales, "Upsample");
+  checked_num_elements(out_shape);  // before the index tables are built
   return single(resize_nearest(x, out_shape, scales, "asymmetric", "floor"));
 }
 
