@@ -63,15 +63,10 @@ std::vector<tensor> evaluate_op(const G& g, vertex_t<G> v, const std::vector<con
   // The op's arity is checked before its kernel runs: a Relu with two operands is
   // a malformed graph, not a Relu of the first.
   if (const auto arity = known_arity(dom, op)) {
-    const int n_in = int(args.size()), n_out = T::num_outputs(g, v);
-    if (n_in < arity->min_inputs || (arity->max_inputs >= 0 && n_in > arity->max_inputs))
-      throw graph_error(describe(g, v), std::string(op) + " takes " + std::to_string(arity->min_inputs) +
-                                            (arity->max_inputs == arity->min_inputs ? "" : " to " + (arity->max_inputs < 0 ? std::string("any number of") : std::to_string(arity->max_inputs))) +
-                                            " operands, has " + std::to_string(n_in));
+    const auto problems = arity_problems(op, *arity, int(args.size()), T::num_outputs(g, v));
+    if (!problems.empty()) throw graph_error(describe(g, v), problems.front());
     for (int i = 0; i < arity->min_inputs; ++i)
       if (!args[std::size_t(i)]) throw graph_error(describe(g, v), std::string(op) + ": required operand " + std::to_string(i) + " is missing");
-    if (n_out < arity->min_outputs || (arity->max_outputs >= 0 && n_out > arity->max_outputs))
-      throw graph_error(describe(g, v), std::string(op) + " declares " + std::to_string(n_out) + " results");
   }
   kernel_context ctx{op, dom, T::attributes(g, v), args, T::num_outputs(g, v), opset};
   std::vector<tensor> out;

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace nnrewrite {
 
@@ -42,6 +44,24 @@ inline bool is_commutative(std::string_view domain, std::string_view op) {
   for (std::string_view c : {"Add", "Mul", "Max", "Min", "Sum", "Mean", "And", "Or", "Xor", "Equal"})
     if (op == c) return true;
   return false;
+}
+
+namespace detail {
+inline std::string count_range(int lo, int hi) {
+  return std::to_string(lo) + (hi == lo ? "" : hi < 0 ? " or more" : " to " + std::to_string(hi));
+}
+}  // namespace detail
+
+// What is wrong with `n_in` operands (highest operand index + 1) and `n_out`
+// results for an op of this arity: "Relu takes 1 operands, has 2"; empty if nothing.
+inline std::vector<std::string> arity_problems(std::string_view op, const op_arity& a, int n_in, int n_out) {
+  std::vector<std::string> r;
+  if (n_in < a.min_inputs || (a.max_inputs >= 0 && n_in > a.max_inputs))
+    r.push_back(std::string(op) + " takes " + detail::count_range(a.min_inputs, a.max_inputs) + " operands, has " + std::to_string(n_in));
+  if (n_out < a.min_outputs || (a.max_outputs >= 0 && n_out > a.max_outputs))
+    r.push_back(std::string(op) + " produces " + detail::count_range(a.min_outputs, a.max_outputs) + " values, declares " +
+                std::to_string(n_out));
+  return r;
 }
 
 inline std::optional<op_arity> known_arity(std::string_view domain, std::string_view op) {

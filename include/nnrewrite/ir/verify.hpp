@@ -121,16 +121,9 @@ std::vector<diagnostic> verify(const G& g, Skip skip) {
         const auto arity = known_arity(T::domain(g, v), T::op_type(g, v));
         if (arity) {
           const int n_in = max_port + 1;
-          if (n_in < arity->min_inputs || (arity->max_inputs >= 0 && n_in > arity->max_inputs))
-            report(v, std::string(T::op_type(g, v)) + " takes " + std::to_string(arity->min_inputs) +
-                          (arity->max_inputs == arity->min_inputs ? "" : arity->max_inputs < 0 ? " or more" : " to " + std::to_string(arity->max_inputs)) +
-                          " operands, has " + std::to_string(n_in));
+          for (auto& p : arity_problems(T::op_type(g, v), *arity, n_in, n_out)) report(v, std::move(p));
           for (int i = 0; i < arity->min_inputs; ++i)
             if (!ports.count(i) && i < n_in) report(v, "required operand " + std::to_string(i) + " is missing");
-          if (n_out < arity->min_outputs || (arity->max_outputs >= 0 && n_out > arity->max_outputs))
-            report(v, std::string(T::op_type(g, v)) + " produces " + std::to_string(arity->min_outputs) +
-                          (arity->max_outputs == arity->min_outputs ? "" : arity->max_outputs < 0 ? " or more" : " to " + std::to_string(arity->max_outputs)) +
-                          " values, declares " + std::to_string(n_out));
         }
         std::string node_name(T::name(g, v));
         if (!node_name.empty()) {

@@ -135,8 +135,11 @@ class op_inference {
     r[0].layout = layout(r[0].shape);
     for (std::size_t p = 1; p < r.size(); ++p) r[p].elem = T::value(g_, v_, int(p)).elem;  // said nothing about
     if (op == "TopK" && r.size() == 2) {
-      r[1].shape = r[0].shape;
-      r[1].elem = element_type::int64;
+      // r.back(), not r[1]: GCC 12 -O2 warns (-Warray-bounds) on r[1] for IRs whose
+      // ops have one result, though the size test guards it.
+      inferred_value& indices = r.back();
+      indices.shape = r.front().shape;
+      indices.elem = element_type::int64;
     }
     return r;
   }
