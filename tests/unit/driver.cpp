@@ -177,6 +177,27 @@ TEST_CASE("a pattern that throws midway leaves the graph as it was", "[driver]")
   CHECK(to_text(g) == before);
 }
 
+TEST_CASE("a rewrite that breaks the graph is undone before the error leaves the driver", "[driver]") {
+  // Succeeds, but leaves a Mul with one operand: the expensive checks' verify
+  // throws after the pattern returned. Under either failure policy the graph the
+  // caller gets back is valid, and this failing application is not in it.
+  pattern_set<model> s;
+  s.add_lambda("Breaks", "Mul", 1, [](V v, rewriter<model>& rw) -> match_result {
+    rw.set_operand(v, 1, std::nullopt);
+    return success();
+  });
+  for (bool restore : {true, false}) {
+    model g = mul_chain(3);
+    const std::string before = to_text(g);
+    driver_config cfg;
+    cfg.expensive_checks = true;
+    cfg.restore_on_error = restore;
+    CHECK_THROWS_WITH(apply_patterns_greedily(g, s, cfg), Catch::Contains("after pattern 'Breaks'"));
+    CHECK(verify(g).empty());
+    CHECK(to_text(g) == before);  // the first application failed: nothing completed
+  }
+}
+
 TEST_CASE("trace, dead nodes and the one-pass walk driver", "[driver]") {
   model g = parse_text(R"(graph {
     input %x: float32[2]

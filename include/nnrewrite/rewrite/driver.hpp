@@ -194,16 +194,17 @@ bool apply_first_match(vertex_t<G> v, const pattern_set<G>& patterns, rewriter<G
 }
 
 namespace detail {
-// Runs `body` on a rewriter of g; if it throws, the graph goes back to where it
-// was before (restore_on_error) or keeps the rewrites that completed, and erased
-// nodes are removed either way: the caller never sees a half-rewritten graph.
+// Runs `body` on a rewriter of g; if it throws, everything not yet committed is
+// rolled back — the whole run under restore_on_error (nothing is committed before
+// the end), else only the failing application — and erased nodes are removed:
+// the caller never sees a half-rewritten graph.
 template <ir_graph G, class Body>
-void guarded_run(G& g, const driver_config& cfg, Body body) {
+void guarded_run(G& g, Body body) {
   rewriter<G> rw(g);
   try {
     body(rw);
   } catch (...) {
-    if (cfg.restore_on_error) rw.rollback(0);
+    rw.rollback(0);
     rw.flush();
     throw;
   }
@@ -216,7 +217,7 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
   using V = vertex_t<G>;
   using T = ir_traits<G>;
   rewrite_result result;
-  detail::guarded_run(g, cfg, [&](rewriter<G>& rw) {
+  detail::guarded_run(g, [&](rewriter<G>& rw) {
     worklist<V> wl(cfg.random_seed);
     detail::enqueue_touched<G> listener(g, wl);
     typename rewriter<G>::scoped_listener listening(rw, &listener);
@@ -292,7 +293,7 @@ rewrite_result apply_patterns_once(G& g, const pattern_set<G>& patterns, const d
   rewrite_result result;
   result.iterations = 1;
   result.reason = stop_reason::single_pass;
-  detail::guarded_run(g, cfg, [&](rewriter<G>& rw) {
+  detail::guarded_run(g, [&](rewriter<G>& rw) {
     // Nothing is re-enqueued; the listener only keeps the fingerprint for the checks.
     worklist<V> unused;
     detail::enqueue_touched<G> listener(g, unused);
