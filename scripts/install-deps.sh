@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ clang libclang-rt-14-dev
   libboost-graph-dev libeigen3-dev libfmt-dev catch2
   graphviz libbenchmark-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata libcli11-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata libcli11-dev nlohmann-json3-dev
 )
 
 missing=()

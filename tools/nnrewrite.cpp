@@ -4,11 +4,15 @@
 //   nnrewrite run MODEL [--input F.pb ...] [--random N] [--seed S] [--save DIR]
 //   nnrewrite convert IN OUT                    .onnx <-> .nnr (text format), by extension
 //   nnrewrite dot MODEL -o FILE.dot|FILE.svg    Graphviz drawing
+//   nnrewrite streamline IN -o OUT [--verify N] [--trace] [--report R.json]
+//                                               FINN streamlining, checked against the input
 //
 // Exit codes: 0 success, 1 the model or a file is bad (one-line error), 2 usage.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cerrno>
 #include <cstdlib>
@@ -29,6 +33,7 @@
 #include "nnrewrite/io/text.hpp"
 #include "nnrewrite/ir/verify.hpp"
 #include "nnrewrite/onnx.hpp"
+#include "nnrewrite/streamline/streamline.hpp"
 
 namespace fs = std::filesystem;
 namespace nr = nnrewrite;
@@ -182,6 +187,77 @@ int cmd_convert(const fs::path& in, const fs::path& out, bool quiet) {
   return 0;
 }
 
+std::size_t count_ops(const nr::model& g) {
+  std::size_t n = 0;
+  for (auto [it, end] = vertices(g); it != end; ++it) n += T::kind(g, *it) == nr::node_kind::op;
+  return n;
+}
+
+struct streamline_args {
+  fs::path in, out, report;
+  int verify = 100;
+  bool trace = false, quiet = false;
+};
+
+// Streamlines, checks the result against the input on random inputs (exact for
+// integer outputs) before writing anything, and reports what happened.
+int cmd_streamline(const streamline_args& a) {
+  using clock = std::chrono::steady_clock;
+  auto ms = [](clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  const auto t0 = clock::now();
+  const nr::model original = load(a.in, a.quiet);
+  nr::model g = original;
+  const auto t1 = clock::now();
+  nr::streamline::streamline_options opt;
+  opt.driver.trace = a.trace;
+  const nr::rewrite_result r = nr::streamline::streamline(g, opt);
+  const auto t2 = clock::now();
+  const std::size_t before = count_ops(original), after = count_ops(g);
+  std::cout << "streamline: " << before << " -> " << after << " nodes, " << nr::to_string(r) << "\n";
+  if (a.trace)
+    for (const auto& e : r.trace)
+      if (e.applied) std::cout << "  applied " << e.pattern << " at " << e.node << "\n";
+
+  nr::exec::equivalence_report eq;
+  if (a.verify > 0) {
+    nr::exec::equivalence_options eo;
+    eo.runs = a.verify;
+    eq = nr::exec::check_equivalence(original, g, eo);
+    std::cout << "verify: " << eq.runs << " random inputs, "
+              << (eq.ok() ? "outputs identical" : "MISMATCH: " + eq.first_mismatch);
+    if (eq.ok() && eq.max_abs_diff > 0) std::cout << " (float outputs within " << eq.max_abs_diff << ")";
+    std::cout << "\n";
+  }
+  const auto t3 = clock::now();
+  if (eq.ok()) save(g, a.out);
+  const auto t4 = clock::now();
+  std::cout << "time: load " << ms(t1 - t0) << " ms, streamline " << ms(t2 - t1) << " ms, verify " << ms(t3 - t2)
+            << " ms, write " << ms(t4 - t3) << " ms\n";
+
+  if (!a.report.empty()) {
+    nlohmann::json j;
+    j["input"] = a.in.string();
+    j["output"] = eq.ok() ? a.out.string() : "";
+    j["nodes_before"] = before;
+    j["nodes_after"] = after;
+    j["converged"] = r.converged;
+    j["stop_reason"] = std::string(nr::to_string(r.reason));
+    j["rewrites"] = r.rewrites;
+    j["rules"] = r.per_pattern;
+    j["verify"] = {{"runs", eq.runs}, {"ok", eq.ok()}, {"max_abs_diff", eq.max_abs_diff}, {"first_mismatch", eq.first_mismatch}};
+    j["time_ms"] = {{"load", ms(t1 - t0)}, {"streamline", ms(t2 - t1)}, {"verify", ms(t3 - t2)}, {"write", ms(t4 - t3)}};
+    if (a.trace) {
+      auto& t = j["trace"] = nlohmann::json::array();
+      for (const auto& e : r.trace) t.push_back({{"pattern", e.pattern}, {"node", e.node}, {"applied", e.applied}, {"reason", e.reason}});
+    }
+    nr::onnx_io::write_file_atomically(a.report, j.dump(2) + "\n");
+  }
+  if (!eq.ok()) throw nr::error("the streamlined model computes something else (" + eq.first_mismatch + "); nothing written");
+  if (!a.quiet) std::cerr << "wrote " << a.out.string() << "\n";
+  if (!r.converged) std::cerr << "nnrewrite: warning: streamlining stopped early: " << nr::to_string(r.reason) << "\n";
+  return 0;
+}
+
 // A message as one printable line: control bytes (a newline in a tensor name, say)
 // are escaped, so the error stays one line and the terminal shows what was there.
 std::string one_line(std::string_view s) {
@@ -309,6 +385,17 @@ int main(int argc, char** argv) {
   dot->add_option("MODEL", model_path, "Model file (.onnx or .nnr)")->required();
   dot->add_option("-o,--output", out_path, "Output .dot file (or .svg, with Graphviz installed)")->required();
 
+  streamline_args sl;
+  auto* streamline = app.add_subcommand("streamline", "FINN streamlining: move and absorb float scales and biases into MultiThresholds");
+  streamline->add_option("IN", sl.in, "Model to streamline (.onnx or .nnr)")->required();
+  streamline->add_option("-o,--output", sl.out, "Streamlined model (.onnx or .nnr)")->required();
+  streamline->add_option("--verify", sl.verify,
+                         "Compare with the input on N random inputs before writing (exact for integer outputs); 0 skips it")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  streamline->add_flag("--trace", sl.trace, "Print every rule application");
+  streamline->add_option("--report", sl.report, "Write a JSON report (nodes, rules fired, stop reason, verification, times)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -328,6 +415,10 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(model_path, input_files, random_runs, seed, save_dir, quiet);
     if (convert->parsed()) return cmd_convert(model_path, out_path, quiet);
     if (dot->parsed()) return cmd_dot(model_path, out_path, quiet);
+    if (streamline->parsed()) {
+      sl.quiet = quiet;
+      return cmd_streamline(sl);
+    }
   } catch (const nr::error& e) {
     std::cerr << "nnrewrite: error: " << one_line(e.what()) << "\n";
     return 1;

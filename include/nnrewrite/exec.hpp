@@ -2,5 +2,6 @@
 #pragma once
 
 #include "nnrewrite/exec/compare.hpp"
+#include "nnrewrite/exec/equivalence.hpp"
 #include "nnrewrite/exec/executor.hpp"
 #include "nnrewrite/exec/random.hpp"

@@ -182,3 +182,22 @@ TEST_CASE("verify finds shapes that cannot work together", "[verify]") {
     CHECK(verify(g).empty());
   }
 }
+
+TEST_CASE("verify broadcasts a 1 against a 0 to 0, as numpy does", "[verify]") {
+  // Found by fuzz_exec: cleanup inferred [0,2] for Add([0,2], [1,2]) and verify
+  // called the (correct) result wrong.
+  const model ok = parse_text(R"(graph {
+    input %x: float32[0,2]
+    const %c: float32[1,2] = [1, 2]
+    node add: Add(%x, %c) -> %a: float32[0,2]
+    output %a
+  })");
+  CHECK(verify(ok).empty());
+  const model bad = parse_text(R"(graph {
+    input %x: float32[0,2]
+    const %c: float32[1,2] = [1, 2]
+    node add: Add(%x, %c) -> %a: float32[1,2]
+    output %a
+  })");
+  expect_problem(bad, "add", "is not the broadcast");
+}

@@ -12,10 +12,12 @@
 //
 // Printing is deterministic: inputs in graph order, then every op and constant in
 // a post-order walk from the graph outputs (operands in port order), then nodes
-// that reach no output, then the outputs. Two graphs that differ only in how they
+// that reach no output (walked from them in the order of their result names), then
+// the outputs. Two graphs that differ only in how they
 // were built print the same.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -190,10 +192,17 @@ std::vector<vertex_t<G>> canonical_order(const G& g) {
   };
   for (V in : T::graph_inputs(g)) done[in] = true;
   for (V out : T::graph_outputs(g)) visit(out);
+  // What reaches no output is walked from its vertices in the order of their
+  // first result's name, so that the order does not depend on how the graph was
+  // built (a cycle would otherwise print rotated after each round trip).
+  std::vector<std::pair<std::string_view, V>> rest;
   for (auto [it, end] = vertices(g); it != end; ++it) {
     node_kind k = T::kind(g, *it);
-    if (k == node_kind::op || k == node_kind::constant) visit(*it);
+    if ((k == node_kind::op || k == node_kind::constant) && !done[*it])
+      rest.emplace_back(T::num_outputs(g, *it) > 0 ? std::string_view(T::value(g, *it, 0).name) : T::name(g, *it), *it);
   }
+  std::stable_sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& r : rest) visit(r.second);
   return order;
 }
 

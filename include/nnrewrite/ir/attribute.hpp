@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cmath>
 #include <map>
 #include <string>
 #include <string_view>
@@ -38,11 +39,17 @@ const T* find_attribute(const attribute_map& attrs, std::string_view name) {
 
 template <class T>
 T attribute_or(const attribute_map& attrs, std::string_view name, T fallback) {
-  // An int attribute may be read as float (ONNX writers are not always careful).
+  // An int attribute may be read as float (ONNX writers are not always careful),
+  // and an integral float as int (IRs that keep every number as a double).
   if constexpr (std::is_same_v<T, double>) {
     auto it = attrs.find(name);
     if (it != attrs.end())
       if (auto* i = std::get_if<std::int64_t>(&it->second)) return double(*i);
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    auto it = attrs.find(name);
+    if (it != attrs.end())
+      if (auto* d = std::get_if<double>(&it->second); d && std::nearbyint(*d) == *d && std::fabs(*d) < 0x1p62)
+        return static_cast<std::int64_t>(*d);
   }
   const T* p = find_attribute<T>(attrs, name);
   return p ? *p : fallback;

@@ -175,7 +175,8 @@ std::vector<diagnostic> verify(const G& g, Skip skip) {
         else if (auto o = out_shape(0); o && a->size() == b->size() && a->size() == o->size()) {
           for (std::size_t i = 0; i < o->size(); ++i) {
             const dim &x = (*a)[i], &y = (*b)[i], &z = (*o)[i];
-            if (x.known() && y.known() && z.known() && z.size != std::max(x.size, y.size))
+            // numpy: a 1 takes the other's size, so 1 and 0 give 0.
+            if (x.known() && y.known() && z.known() && z.size != (x.size == 1 ? y.size : x.size))
               { report(v, "result shape " + to_string(*o) + " is not the broadcast of " + to_string(*a) + " and " + to_string(*b)); break; }
           }
         }

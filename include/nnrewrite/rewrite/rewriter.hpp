@@ -169,7 +169,8 @@ class rewriter {
 
   // Operand `in_port` of `user` is a constant; make it hold `t` without touching
   // other users of that constant: set in place when this is its only use, else
-  // (copy-on-write) a new constant for this operand alone. Returns the constant used.
+  // (copy-on-write) a new constant for this operand alone. The constant keeps its
+  // annotations (data type, layout). Returns the constant used.
   value replace_constant_operand(V user, int in_port, tensor t) {
     const auto old = operand(g_, user, in_port);
     if (!old || T::kind(g_, old->node) != node_kind::constant)
@@ -178,8 +179,19 @@ class rewriter {
       set_constant(old->node, std::move(t));
       return *old;
     }
-    const value c = constant(std::move(t), T::value(g_, old->node, old->port).name);
+    const value c{create_constant(T::value(g_, old->node, old->port), std::move(t)), 0};
     set_operand(user, in_port, c);
+    return c;
+  }
+  // The same, and the constant's QONNX data type becomes `dtype` (nullopt:
+  // unannotated, i.e. FLOAT32) — for a rule whose new values leave the old type.
+  value replace_constant_operand(V user, int in_port, tensor t, std::optional<data_type> dtype) {
+    const value c = replace_constant_operand(user, in_port, std::move(t));
+    value_info info = T::value(g_, c.node, c.port);
+    if (!(info.dtype == dtype)) {
+      info.dtype = dtype;
+      set_value_info(c.node, c.port, std::move(info));
+    }
     return c;
   }
 

@@ -1,0 +1,330 @@
+// Moving linear operations (FINN: streamline/reorder.py): float scales and biases
+// travel toward the MultiThreshold that will absorb them, past the linear ops in
+// between. Each rule keeps the function (exactly in the reals; float rounding aside).
+//
+//   MoveAddPastMul                   Add(x, B) -> Mul(A)          => Mul(x, A) -> Add(B*A)
+//   MoveMulPastAdd                   Mul(x, s) -> Add(b)          => Add(x, b/s) -> Mul(s)      (s != 0)
+//   MoveScalarMulPastMatMul          MatMul(a*X, b*Y)             => MatMul(X, Y) -> Mul(a*b)   (either or both)
+//   MoveScalarAddPastMatMul          MatMul(x + a, W), a scalar   => MatMul(x, W) -> Add(a * 1^T W)
+//   MoveAddPastMatMul                MatMul(x + c, W), c a row    => MatMul(x, W) -> Add(c W)
+//   MoveScalarMulPastConv            Conv(a*x, W, b)              => Conv(x, W, b/a) -> Mul(a)  (a != 0)
+//   MoveMulPastDWConv                depthwise Conv(x*A, W, b)    => Conv(x, W, b/A') -> Mul(A') per output channel
+//   MoveMulPastMaxPool               MaxPool(x*A), A >= 0         => MaxPool(x) -> Mul(A)
+//   MoveScalarLinearPastInvariants   f(op(x, c)), c scalar        => op(f(x), c) for shape/copy ops f
+//
+// The moved op must feed nothing else (not a fork): moving a forking op would
+// change its other consumers.
+#pragma once
+
+#include "nnrewrite/ir/weights.hpp"
+#include "nnrewrite/streamline/common.hpp"
+
+namespace nnrewrite::streamline {
+
+template <ir_graph G>
+class MoveAddPastMul final : public rewrite_pattern<G> {
+ public:
+  MoveAddPastMul() : rewrite_pattern<G>("MoveAddPastMul", "Mul") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const char* why = nullptr;
+    const auto mul = as_const_operand_op(g, v, {"Mul"}, why);
+    if (!mul) return failure(why);
+    const auto add = single_use_producer(g, v, mul->c_port == 1 ? 0 : 1, {"Add"}, why);
+    if (!add) return failure(why);
+    const element_type e = mul->constant().type();
+    if (!is_floating(e) || add->constant().type() != e) return failure("the constants are not of one float type");
+    // (x + B) * A = x * A + B * A
+    const value_info& out = ir_traits<G>::value(g, v, 0);
+    const tensor ba = combine(add->constant(), mul->constant(), e, [](double b, double a) { return b * a; });
+    const auto scaled = rw.op("Mul", {add->x, mul->c}, like(out, "_scaled"));
+    rw.replace_op(v, {rw.op_with_constant("Add", scaled, ba, like(out))});
+    return success();
+  }
+};
+
+template <ir_graph G>
+class MoveMulPastAdd final : public rewrite_pattern<G> {
+ public:
+  MoveMulPastAdd() : rewrite_pattern<G>("MoveMulPastAdd", "Add") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const char* why = nullptr;
+    const auto add = as_const_operand_op(g, v, {"Add"}, why);
+    if (!add) return failure(why);
+    const auto mul = single_use_producer(g, v, add->c_port == 1 ? 0 : 1, {"Mul"}, why);
+    if (!mul) return failure(why);
+    const element_type e = add->constant().type();
+    if (!is_floating(e) || mul->constant().type() != e) return failure("the constants are not of one float type");
+    if (any_zero(mul->constant())) return failure("the scale has a zero");
+    // x * s + b = (x + b / s) * s
+    const value_info& out = ir_traits<G>::value(g, v, 0);
+    const tensor bs = combine(add->constant(), mul->constant(), e, [](double b, double s) { return b / s; });
+    const auto shifted = rw.op_with_constant("Add", mul->x, bs, like(out, "_shifted"));
+    rw.replace_op(v, {rw.op("Mul", {shifted, mul->c}, like(out))});
+    return success();
+  }
+};
+
+template <ir_graph G>
+class MoveScalarMulPastMatMul final : public rewrite_pattern<G> {
+ public:
+  MoveScalarMulPastMatMul() : rewrite_pattern<G>("MoveScalarMulPastMatMul", "MatMul") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const value_info& out = ir_traits<G>::value(g, v, 0);
+    if (!is_float_value(out)) return failure("not a float MatMul");
+    // (a X)(b Y) = ab XY: either operand may carry a scalar Mul, or both.
+    std::optional<value_ref<vertex_t<G>>> ins[2];
+    double scale = 1;
+    const char* why = "no operand comes from a scalar Mul";
+    bool any = false;
+    for (int p = 0; p < 2; ++p) {
+      ins[p] = operand(g, v, p);
+      if (!ins[p]) return failure("an operand is absent");
+      const char* w = nullptr;
+      const auto m = single_use_producer(g, v, p, {"Mul"}, w);
+      if (!m) {
+        if (any_reason(w)) why = w;
+        continue;
+      }
+      if (!m->constant().is_scalar()) {
+        why = "the Mul's constant is not a scalar";
+        continue;
+      }
+      if (!keeps_data_shape(g, *m)) {
+        why = "the Mul broadcasts the data to another shape";
+        continue;
+      }
+      scale *= m->constant().get(0);
+      ins[p] = m->x;
+      any = true;
+    }
+    if (!any) return failure(why);
+    const auto prod = rw.op("MatMul", {ins[0], ins[1]}, like(out, "_unscaled"));
+    rw.replace_op(v, {rw.op_with_constant("Mul", prod, tensor::scalar(scale, out.elem), like(out))});
+    return success();
+  }
+
+ private:
+  // A reason worth reporting over the default (not "not the op": that operand is
+  // simply not a Mul).
+  static bool any_reason(const char* w) { return w && std::string_view(w) != "not the op the rule moves or absorbs"; }
+};
+
+namespace detail {
+// MatMul(x + c, W) -> MatMul(x, W) + cW for c a scalar or a row vector ([K] or
+// [1, ..., 1, K]) and W a constant [K, N] matrix.
+template <ir_graph G>
+match_result move_add_past_matmul(vertex_t<G> v, rewriter<G>& rw, bool scalar_only) {
+  using T = ir_traits<G>;
+  const G& g = rw.graph();
+  const value_info& out = T::value(g, v, 0);
+  if (!is_float_value(out)) return failure("not a float MatMul");
+  const char* why = nullptr;
+  const auto add = single_use_producer(g, v, 0, {"Add"}, why);
+  if (!add) return failure(why);
+  if (!keeps_data_shape(g, *add)) return failure("the Add broadcasts the data to another shape");
+  const auto w = operand(g, v, 1);
+  if (!w || T::kind(g, w->node) != node_kind::constant) return failure("the weights are not a constant");
+  const auto wt = T::constant_value(g, w->node);
+  if (!wt || wt->rank() != 2) return failure("the weights are not a matrix");
+  const tensor& c = add->constant();
+  const std::int64_t k = wt->shape()[0], n = wt->shape()[1];
+  if (scalar_only && !c.is_scalar()) return failure("the added constant is not a scalar");
+  for (std::size_t i = 0; i + 1 < c.rank(); ++i)
+    if (c.shape()[i] != 1) return failure("the added constant is not a row vector");
+  if (!c.is_scalar() && c.shape().back() != k) return failure("the added constant's length is not the MatMul's K");
+  std::vector<double> bias(std::size_t(n), 0.0);
+  for (std::int64_t j = 0; j < n; ++j)
+    for (std::int64_t i = 0; i < k; ++i) bias[std::size_t(j)] += c.get(c.is_scalar() ? 0 : i) * wt->get(i * n + j);
+  const element_type e = is_floating(c.type()) ? c.type() : element_type::float32;
+  const auto prod = rw.op("MatMul", {add->x, *w}, like(out, "_unshifted"));
+  rw.replace_op(v, {rw.op_with_constant("Add", prod, tensor(e, shape_t{n}, bias), like(out))});
+  return success();
+}
+}  // namespace detail
+
+template <ir_graph G>
+class MoveScalarAddPastMatMul final : public rewrite_pattern<G> {
+ public:
+  MoveScalarAddPastMatMul() : rewrite_pattern<G>("MoveScalarAddPastMatMul", "MatMul") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    return detail::move_add_past_matmul(v, rw, true);
+  }
+};
+
+template <ir_graph G>
+class MoveAddPastMatMul final : public rewrite_pattern<G> {
+ public:
+  MoveAddPastMatMul() : rewrite_pattern<G>("MoveAddPastMatMul", "MatMul") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    return detail::move_add_past_matmul(v, rw, false);
+  }
+};
+
+namespace detail {
+// Conv(x * A, W, b) -> Conv(x, W, b / A') -> Mul(A'), where A' is A per output
+// channel: a scalar for any Conv, per channel for a depthwise one. FINN ignores
+// the bias here (a(x*W) + b != a(x*W + b)); dividing it by A' keeps the function.
+template <ir_graph G>
+match_result move_mul_past_conv(vertex_t<G> v, rewriter<G>& rw, bool depthwise) {
+  using T = ir_traits<G>;
+  const G& g = rw.graph();
+  const value_info& out = T::value(g, v, 0);
+  if (!is_float_value(out)) return failure("not a float Conv");
+  const char* why = nullptr;
+  const auto mul = single_use_producer(g, v, 0, {"Mul"}, why);
+  if (!mul) return failure(why);
+  if (!keeps_data_shape(g, *mul)) return failure("the Mul broadcasts the data to another shape");
+  const auto w = operand(g, v, 1);
+  if (!w || T::kind(g, w->node) != node_kind::constant) return failure("the weights are not a constant");
+  const auto wt = T::constant_value(g, w->node);
+  const auto layout = wt ? onnx_weight_layout(T::op_type(g, v), T::attributes(g, v), wt->rank()) : std::nullopt;
+  if (!layout) return failure("the weight layout is not known");
+  const std::int64_t oc = layout->output_channels(wt->shape()), ic = layout->input_channels(wt->shape());
+  std::vector<double> a(static_cast<std::size_t>(oc));
+  if (!depthwise) {
+    if (!mul->constant().is_scalar()) return failure("the scale is not a scalar");
+    std::fill(a.begin(), a.end(), mul->constant().get(0));
+  } else {
+    // Depthwise: groups == input channels, each group one input channel.
+    const std::int64_t groups = attribute_or<std::int64_t>(T::attributes(g, v), "group", 1);
+    if (groups <= 1 || groups != ic || oc % groups != 0) return failure("not a depthwise Conv");
+    const auto rank = rank_of(g, mul->x);
+    if (!rank || !is_channelwise_along(mul->constant(), *rank, 1)) return failure("the scale is not per input channel");
+    std::vector<double> per_in;
+    try {
+      per_in = per_channel(mul->constant(), *rank, 1, ic);
+    } catch (const shape_error&) {
+      return failure("the scale's length is not the input channel count");
+    }
+    const std::int64_t mult = oc / groups;  // outputs per group
+    for (std::int64_t o = 0; o < oc; ++o) a[std::size_t(o)] = per_in[std::size_t(o / mult)];
+  }
+  for (double s : a)
+    if (s == 0) return failure("a channel's scale is zero (the bias cannot be divided by it)");
+  auto ops = operands(g, v);
+  ops[0] = mul->x;
+  if (layout->bias_operand >= 0 && std::size_t(layout->bias_operand) < ops.size() && ops[std::size_t(layout->bias_operand)]) {
+    const auto b = *ops[std::size_t(layout->bias_operand)];
+    if (T::kind(g, b.node) != node_kind::constant) return failure("the bias is not a constant");
+    const auto bt = T::constant_value(g, b.node);
+    if (!bt || bt->size() != oc) return failure("the bias does not have one value per output channel");
+    tensor nb = bt->cast(element_type::float64);
+    for (std::int64_t o = 0; o < oc; ++o) nb.set(o, nb.get(o) / a[std::size_t(o)]);
+    ops[std::size_t(layout->bias_operand)] = rw.constant(nb.cast(bt->type()), T::value(g, b.node, b.port).name);
+  }
+  const vertex_t<G> conv = rw.create_op(T::op_type(g, v), T::domain(g, v), ops, {like(out, "_unscaled")}, T::attributes(g, v));
+  shape_t ashape{depthwise ? oc : 1};
+  if (const auto r = rank_of(g, value_ref<vertex_t<G>>{v, 0}); depthwise && r)
+    for (std::size_t i = 2; i < *r; ++i) ashape.push_back(1);
+  if (!depthwise) ashape = {};
+  rw.replace_op(v, {rw.op_with_constant("Mul", value_ref<vertex_t<G>>{conv, 0}, tensor(out.elem, ashape, depthwise ? a : std::vector<double>{a[0]}),
+                                        like(out))});
+  return success();
+}
+}  // namespace detail
+
+template <ir_graph G>
+class MoveScalarMulPastConv final : public rewrite_pattern<G> {
+ public:
+  MoveScalarMulPastConv() : rewrite_pattern<G>("MoveScalarMulPastConv", "Conv") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    return detail::move_mul_past_conv(v, rw, false);
+  }
+};
+
+template <ir_graph G>
+class MoveMulPastDWConv final : public rewrite_pattern<G> {
+ public:
+  MoveMulPastDWConv() : rewrite_pattern<G>("MoveMulPastDWConv", "Conv") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    return detail::move_mul_past_conv(v, rw, true);
+  }
+};
+
+template <ir_graph G>
+class MoveMulPastMaxPool final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  MoveMulPastMaxPool() : rewrite_pattern<G>("MoveMulPastMaxPool", "MaxPool") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    for (int p = 1; p < T::num_outputs(g, v); ++p)
+      if (num_uses(g, value_ref<vertex_t<G>>{v, p}) != 0) return failure("its indices are used");
+    const char* why = nullptr;
+    const auto mul = single_use_producer(g, v, 0, {"Mul"}, why);
+    if (!mul) return failure(why);
+    if (!keeps_data_shape(g, *mul)) return failure("the Mul broadcasts the data to another shape");
+    const auto rank = rank_of(g, mul->x);
+    if (!rank || !is_channelwise_along(mul->constant(), *rank, 1)) return failure("the scale is neither scalar nor per channel");
+    // max(a x) = a max(x) needs a >= 0.
+    if (!all_nonnegative(mul->constant())) return failure("the scale has a negative entry");
+    const value_info& out = T::value(g, v, 0);
+    std::vector<value_info> results{like(out, "_unscaled")};
+    for (int p = 1; p < T::num_outputs(g, v); ++p) results.push_back(T::value(g, v, p));
+    const vertex_t<G> pool = rw.create_op("MaxPool", T::domain(g, v), {mul->x}, std::move(results), T::attributes(g, v));
+    const auto scaled = rw.op("Mul", {value_ref<vertex_t<G>>{pool, 0}, mul->c}, like(out));
+    std::vector<value_ref<vertex_t<G>>> repl{scaled};
+    for (int p = 1; p < T::num_outputs(g, v); ++p) repl.push_back(value_ref<vertex_t<G>>{pool, p});
+    rw.replace_op(v, repl);
+    return success();
+  }
+};
+
+// Ops that only move, copy or average values, so that a scalar Mul or Div (and,
+// for all of them here, a scalar Add or Sub) commutes with them.
+inline bool is_scalar_invariant(std::string_view op) {
+  for (std::string_view f : {"GlobalAveragePool", "Identity", "Reshape", "Transpose", "Flatten", "Expand", "Slice",
+                             "Squeeze", "Unsqueeze", "Resize", "Upsample"})
+    if (op == f) return true;
+  return false;
+}
+
+template <ir_graph G>
+class MoveScalarLinearPastInvariants final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  MoveScalarLinearPastInvariants() : rewrite_pattern<G>("MoveScalarLinearPastInvariants", "") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const std::string_view f = T::op_type(g, v);
+    if (!is_onnx_domain(T::domain(g, v)) || !is_scalar_invariant(f)) return failure("not a shape or copy op");
+    if ((f == "Resize" || f == "Upsample") && attribute_or<std::string>(T::attributes(g, v), "mode", "nearest") != "nearest")
+      return failure("an interpolating Resize mixes values");
+    if (T::num_outputs(g, v) != 1) return failure("has more than one result");
+    const char* why = nullptr;
+    const auto m = single_use_producer(g, v, 0, {"Mul", "Div", "Add", "Sub"}, why);
+    if (!m) return failure(why);
+    if (!m->constant().is_scalar()) return failure("the constant is not a scalar");
+    if (!keeps_data_shape(g, *m)) return failure("the constant broadcasts the data to another shape");
+    const value_info& out = T::value(g, v, 0);
+    // A scalar of rank r would broadcast f's result to rank r: keep its rank at
+    // most the result's.
+    const auto r = rank_of(g, value_ref<vertex_t<G>>{v, 0});
+    if (!r) return failure("the result's rank is unknown");
+    auto ops = operands(g, v);
+    ops[0] = m->x;
+    const vertex_t<G> moved = rw.create_op(f, T::domain(g, v), ops, {like(out, "_unscaled")}, T::attributes(g, v));
+    const std::string_view op = T::op_type(g, m->node);
+    auto c = m->c;
+    if (m->constant().rank() > *r) c = rw.constant(m->constant().reshape(shape_t{}), T::value(g, c.node, c.port).name);
+    rw.replace_op(v, {rw.op(op, {value_ref<vertex_t<G>>{moved, 0}, c}, like(out))});
+    return success();
+  }
+};
+
+template <ir_graph G>
+void populate_reorder_patterns(pattern_set<G>& set) {
+  set.template add<MoveAddPastMul<G>>();
+  set.template add<MoveScalarMulPastMatMul<G>>();
+  set.template add<MoveScalarAddPastMatMul<G>>();
+  set.template add<MoveAddPastMatMul<G>>();
+  set.template add<MoveScalarMulPastConv<G>>();
+  set.template add<MoveMulPastDWConv<G>>();
+  set.template add<MoveMulPastMaxPool<G>>();
+  set.template add<MoveScalarLinearPastInvariants<G>>();
+}
+
+}  // namespace nnrewrite::streamline

@@ -1,0 +1,51 @@
+// RoundAndClipThresholds (FINN: streamline/round_thresholds.py): a MultiThreshold
+// whose input holds only integers in [lo, hi] compares x >= t, which for integer x
+// is x >= ceil(t); a threshold below lo is always passed and one above hi never,
+// so clipping to [lo, hi + 1] changes nothing. Fixed-point inputs (multiples of a
+// step) round to their step the same way. Computed in double: FINN rounds float32
+// thresholds and its results shift by one step at boundaries. The thresholds are
+// annotated with the smallest data type that holds them.
+#pragma once
+
+#include "nnrewrite/streamline/common.hpp"
+
+namespace nnrewrite::streamline {
+
+template <ir_graph G>
+class RoundAndClipThresholds final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  RoundAndClipThresholds() : rewrite_pattern<G>("RoundAndClipThresholds", "MultiThreshold") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const auto x = operand(g, v, 0), th = operand(g, v, 1);
+    if (!x || !th || T::kind(g, th->node) != node_kind::constant) return failure("its thresholds are not a constant");
+    const data_type in = T::value(g, x->node, x->port).qonnx_type();
+    if (!in.is_integer() && !in.is_fixed_point() && in.type_kind() != data_type::kind::bipolar &&
+        in.type_kind() != data_type::kind::ternary)
+      return failure("its input is not of an integer or fixed-point data type");
+    const auto tt = T::constant_value(g, th->node);
+    if (!tt || tt->rank() != 2) return failure("the thresholds are not a (channels, steps) matrix");
+    threshold_matrix t(*tt);
+    if (!t.finite()) return failure("a threshold is not finite");
+    const double step = in.is_fixed_point() ? in.step() : 1.0;
+    const double lo = in.min(), hi = in.max() + step;
+    t.transform([&](std::int64_t, double v) { return std::clamp(std::ceil(v / step) * step, lo, hi); });
+    // Stored in the thresholds' own element type, exactly: the ceiling of a
+    // float32 (or float64) is one, and the clip bounds are 0 or powers of two.
+    const tensor rounded = t.to_tensor(tt->type());
+    const std::optional<data_type> dtype =
+        in.is_fixed_point() ? std::optional<data_type>(in) : data_type::smallest_for_range(t.min(), t.max());
+    if (rounded == *tt && rounded.type() == tt->type() && T::value(g, th->node, th->port).dtype == dtype)
+      return failure("its thresholds are already rounded and clipped");
+    rw.replace_constant_operand(v, 1, rounded, dtype);
+    return success();
+  }
+};
+
+template <ir_graph G>
+void populate_threshold_patterns(pattern_set<G>& set) {
+  set.template add<RoundAndClipThresholds<G>>();
+}
+
+}  // namespace nnrewrite::streamline

@@ -1,0 +1,260 @@
+// Moving scales and biases past linear ops.
+#include "check.hpp"
+
+using namespace nnrewrite;
+using namespace nnrewrite::streamline;
+
+TEST_CASE("MoveAddPastMul and MoveMulPastAdd", "[streamline][reorder]") {
+  const char* add_mul = R"(graph {
+    input %x: float32[2,3]
+    const %b: float32[3] = [1, -2, 0.5]
+    node add: Add(%x, %b) -> %add: float32[2,3]
+    const %a: float32[] = [-1.5]
+    node mul: Mul(%add, %a) -> %mul: float32[2,3]
+    output %mul
+  })";
+  check::on_every_ir(add_mul, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveAddPastMul>(g).rewrites == 1);
+    const auto out = find_value(g, "mul");
+    REQUIRE(out);
+    CHECK(ir_traits<std::decay_t<decltype(g)>>::op_type(g, out->node) == "Add");  // Mul, then Add
+    check::require_equivalent(original, g);
+  });
+
+  const char* mul_add = R"(graph {
+    input %x: float32[2,3]
+    const %a: float32[3] = [2, -4, 0.5]
+    node mul: Mul(%x, %a) -> %mul: float32[2,3]
+    const %b: float32[] = [3]
+    node add: Add(%mul, %b) -> %add: float32[2,3]
+    output %add
+  })";
+  check::on_every_ir(mul_add, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveMulPastAdd>(g).rewrites == 1);
+    const auto out = find_value(g, "add");
+    REQUIRE(out);
+    CHECK(ir_traits<std::decay_t<decltype(g)>>::op_type(g, out->node) == "Mul");
+    check::require_equivalent(original, g);
+  });
+}
+
+TEST_CASE("MoveAddPastMul: chains move in one run, forks block", "[streamline][reorder]") {
+  // FINN test_move_add_past_mul: single chain and multiple chains.
+  const char* chains = R"(graph {
+    input %x: float32[4]
+    const %b1: float32[] = [1]
+    node a1: Add(%x, %b1) -> %a1: float32[4]
+    const %m1: float32[] = [2]
+    node p1: Mul(%a1, %m1) -> %p1: float32[4]
+    const %b2: float32[4] = [1, 2, 3, 4]
+    node a2: Add(%p1, %b2) -> %a2: float32[4]
+    const %m2: float32[4] = [-1, 0.5, 3, 2]
+    node p2: Mul(%a2, %m2) -> %p2: float32[4]
+    output %p2
+  })";
+  check::on_every_ir(chains, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveAddPastMul>(g).rewrites == 3);  // the first Add passes both Muls
+    CHECK(check::apply<CollapseRepeatedAdd>(g).rewrites == 1);
+    CHECK(check::apply<CollapseRepeatedMul>(g).rewrites == 1);
+    CHECK(check::count(g) == 2);
+    check::require_equivalent(original, g);
+  });
+
+  model fork = parse_text(R"(graph {
+    input %x: float32[4]
+    const %b: float32[] = [1]
+    node add: Add(%x, %b) -> %add: float32[4]
+    const %a: float32[] = [2]
+    node mul: Mul(%add, %a) -> %mul: float32[4]
+    node neg: Neg(%add) -> %neg: float32[4]
+    output %mul
+    output %neg
+  })");
+  const auto r = check::apply<MoveAddPastMul>(fork, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "MoveAddPastMul") == "the op before it feeds more than one consumer (a fork)");
+}
+
+TEST_CASE("MoveScalarMulPastMatMul: FINN's W = [[2,4],[-1,1]], either operand, both (attention)", "[streamline][reorder]") {
+  const char* weights = R"(graph {
+    input %x: float32[1,2]
+    const %a: float32[] = [3]
+    node mul: Mul(%x, %a) -> %mul: float32[1,2]
+    const %w: float32[2,2] = [2, 4, -1, 1]
+    node mm: MatMul(%mul, %w) -> %mm: float32[1,2]
+    output %mm
+  })";
+  check::on_every_ir(weights, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveScalarMulPastMatMul>(g).rewrites == 1);
+    const auto out = find_value(g, "mm");
+    REQUIRE(out);
+    CHECK(ir_traits<std::decay_t<decltype(g)>>::op_type(g, out->node) == "Mul");
+    check::require_equivalent(original, g);
+  });
+
+  const char* attention = R"(graph {
+    input %q: float32[2,4,3]
+    input %k: float32[2,3,5]
+    const %a: float32[] = [0.5]
+    node qs: Mul(%q, %a) -> %qs: float32[2,4,3]
+    const %b: float32[] = [-4]
+    node ks: Mul(%b, %k) -> %ks: float32[2,3,5]
+    node mm: MatMul(%qs, %ks) -> %mm: float32[2,4,5]
+    output %mm
+  })";
+  check::on_every_ir(attention, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveScalarMulPastMatMul>(g).rewrites == 1);
+    CHECK(check::count(g, "Mul") == 1);  // one Mul by ab = -2 after the MatMul
+    check::require_equivalent(original, g);
+  });
+
+  model fork = parse_text(R"(graph {
+    input %x: float32[1,2]
+    const %a: float32[] = [3]
+    node mul: Mul(%x, %a) -> %mul: float32[1,2]
+    const %w: float32[2,2] = [2, 4, -1, 1]
+    node mm: MatMul(%mul, %w) -> %mm: float32[1,2]
+    output %mm
+    output %mul
+  })");
+  const auto r = check::apply<MoveScalarMulPastMatMul>(fork, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "MoveScalarMulPastMatMul") == "the op before it feeds more than one consumer (a fork)");
+}
+
+TEST_CASE("MoveScalarAddPastMatMul and MoveAddPastMatMul", "[streamline][reorder]") {
+  const char* scalar = R"(graph {
+    input %x: float32[3,2]
+    const %a: float32[] = [1.5]
+    node add: Add(%x, %a) -> %add: float32[3,2]
+    const %w: float32[2,3] = [2, 4, -1, 1, 0.5, -3]
+    node mm: MatMul(%add, %w) -> %mm: float32[3,3]
+    output %mm
+  })";
+  check::on_every_ir(scalar, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveScalarAddPastMatMul>(g).rewrites == 1);
+    check::require_equivalent(original, g);
+  });
+
+  const char* row = R"(graph {
+    input %x: float32[3,2]
+    const %c: float32[1,2] = [1.5, -2]
+    node add: Add(%x, %c) -> %add: float32[3,2]
+    const %w: float32[2,3] = [2, 4, -1, 1, 0.5, -3]
+    node mm: MatMul(%add, %w) -> %mm: float32[3,3]
+    output %mm
+  })";
+  model g = parse_text(row);
+  const model original = parse_text(row);
+  const auto not_scalar = check::apply<MoveScalarAddPastMatMul>(g, true);
+  CHECK(check::why_not(not_scalar, "MoveScalarAddPastMatMul") == "the added constant is not a scalar");
+  CHECK(check::apply<MoveAddPastMatMul>(g).rewrites == 1);
+  check::require_equivalent(original, g);
+}
+
+TEST_CASE("MoveScalarMulPastConv divides the Conv bias (FINN ignores it)", "[streamline][reorder][finn-wrong]") {
+  const std::string params = R"(
+    const %w: float32[3,2,3,3] = [1, -1, 2, 0, 1, 1, -2, 1, 0,  1, 1, 1, 0, -1, 2, 1, 0, 1,
+                                  -1, 2, 0, 1, 1, -1, 0, 2, 1,  2, 0, 1, -1, 1, 0, 1, 2, -2,
+                                  0, 1, 1, 2, -1, 0, 1, 1, 1,  1, -2, 0, 1, 0, 2, -1, 1, 1]
+    const %b: float32[3] = [1, -2, 0.5]
+    const %a: float32[] = [0.5])";
+  const std::string text = "graph {\n input %x: float32[1,2,4,4]" + params + R"(
+    node mul: Mul(%x, %a) -> %mul: float32[1,2,4,4]
+    node conv: Conv(%mul, %w, %b) {kernel_shape = [3, 3], pads = [1, 1, 1, 1]} -> %conv: float32[1,3,4,4]
+    output %conv
+  })";
+  check::on_every_ir(text.c_str(), [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveScalarMulPastConv>(g).rewrites == 1);
+    check::require_equivalent(original, g);
+  });
+
+  // FINN's result — the same Conv with its bias unchanged, then Mul(a) — computes
+  // a(x*W + b) instead of a(x*W) + b.
+  const std::string finn = "graph {\n input %x: float32[1,2,4,4]" + params + R"(
+    node c: Conv(%x, %w, %b) {kernel_shape = [3, 3], pads = [1, 1, 1, 1]} -> %c: float32[1,3,4,4]
+    node conv: Mul(%c, %a) -> %conv: float32[1,3,4,4]
+    output %conv
+  })";
+  CHECK_FALSE(exec::check_equivalence(parse_text(text), parse_text(finn)).ok());
+}
+
+TEST_CASE("MoveMulPastDWConv: per-channel scales past a depthwise Conv, bias divided", "[streamline][reorder][finn-wrong]") {
+  const char* text = R"(graph {
+    input %x: float32[1,2,3,3]
+    const %a: float32[1,2,1,1] = [0.5, -2]
+    node mul: Mul(%x, %a) -> %mul: float32[1,2,3,3]
+    const %w: float32[4,1,2,2] = [1, -1, 2, 0,  1, 1, 1, 0,  -1, 2, 0, 1,  2, 0, 1, -1]
+    const %b: float32[4] = [1, -2, 0.5, 3]
+    node conv: Conv(%mul, %w, %b) {kernel_shape = [2, 2], group = 2} -> %conv: float32[1,4,2,2]
+    output %conv
+  })";
+  check::on_every_ir(text, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveMulPastDWConv>(g).rewrites == 1);
+    check::require_equivalent(original, g);
+  });
+
+  // Not depthwise (group 1): refused.
+  model g = parse_text(R"(graph {
+    input %x: float32[1,2,3,3]
+    const %a: float32[1,2,1,1] = [0.5, -2]
+    node mul: Mul(%x, %a) -> %mul: float32[1,2,3,3]
+    const %w: float32[1,2,2,2] = [1, -1, 2, 0, 1, 1, 1, 0]
+    node conv: Conv(%mul, %w) {kernel_shape = [2, 2]} -> %conv: float32[1,1,2,2]
+    output %conv
+  })");
+  const auto r = check::apply<MoveMulPastDWConv>(g, true);
+  CHECK(check::why_not(r, "MoveMulPastDWConv") == "not a depthwise Conv");
+}
+
+TEST_CASE("MoveMulPastMaxPool: only non-negative scales", "[streamline][reorder]") {
+  const char* text = R"(graph {
+    input %x: float32[1,2,4,4]
+    const %a: float32[1,2,1,1] = [0.5, 3]
+    node mul: Mul(%x, %a) -> %mul: float32[1,2,4,4]
+    node pool: MaxPool(%mul) {kernel_shape = [2, 2], strides = [2, 2]} -> %pool: float32[1,2,2,2]
+    output %pool
+  })";
+  check::on_every_ir(text, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveMulPastMaxPool>(g).rewrites == 1);
+    check::require_equivalent(original, g);
+  });
+  model neg = parse_text(R"(graph {
+    input %x: float32[1,2,4,4]
+    const %a: float32[] = [-0.5]
+    node mul: Mul(%x, %a) -> %mul: float32[1,2,4,4]
+    node pool: MaxPool(%mul) {kernel_shape = [2, 2]} -> %pool: float32[1,2,3,3]
+    output %pool
+  })");
+  const auto r = check::apply<MoveMulPastMaxPool>(neg, true);
+  CHECK(check::why_not(r, "MoveMulPastMaxPool") == "the scale has a negative entry");
+}
+
+TEST_CASE("MoveScalarLinearPastInvariants: past shape and copy ops", "[streamline][reorder]") {
+  const auto [op, tail] = GENERATE(table<const char*, const char*>({
+      {"Mul", R"(const %shape: int64[2] = [1, -1]
+                 node f: Reshape(%lin, %shape) -> %f: float32[1,16])"},
+      {"Div", R"(node f: Transpose(%lin) {perm = [0, 2, 3, 1]} -> %f: float32[1,2,2,4])"},
+      {"Add", R"(node f: Flatten(%lin) -> %f: float32[1,16])"},
+      {"Sub", R"(node f: GlobalAveragePool(%lin) -> %f: float32[1,4,1,1])"},
+      {"Mul", R"(const %roi: float32[0] = []
+                 const %scales: float32[4] = [1, 1, 2, 2]
+                 node f: Resize(%lin, %roi, %scales) {mode = "nearest"} -> %f: float32[1,4,4,4])"},
+  }));
+  const std::string text = std::string(R"(graph {
+    input %x: float32[1,4,2,2]
+    const %c: float32[1,1,1,1] = [1.5]
+    node lin: )") + op + R"((%x, %c) -> %lin: float32[1,4,2,2]
+    )" + tail + R"(
+    output %f
+  })";
+  check::on_every_ir(text.c_str(), [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveScalarLinearPastInvariants>(g).rewrites == 1);
+    const auto out = find_value(g, "f");
+    REQUIRE(out);
+    using G = std::decay_t<decltype(g)>;
+    CHECK(is_onnx_domain(ir_traits<G>::domain(g, out->node)));
+    CHECK(std::string_view(ir_traits<G>::op_type(g, out->node)).size() == 3);  // Mul, Div, Add or Sub last
+    check::require_equivalent(original, g);
+  });
+}

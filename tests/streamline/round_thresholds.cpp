@@ -1,0 +1,93 @@
+// RoundAndClipThresholds: exactly equivalent for integer and fixed-point inputs
+// (FINN's case: 255 float thresholds, inputs INT/UINT of 23 to 26 bits, and
+// FIXED<13..16,3>), computed in double.
+#include "check.hpp"
+
+#include <algorithm>
+#include <random>
+
+using namespace nnrewrite;
+using namespace nnrewrite::streamline;
+
+namespace {
+
+// One MultiThreshold over input type `in`, with `steps` sorted random thresholds
+// reaching a little beyond the input's range on both sides (so clipping matters).
+std::string one_multithreshold(const data_type& in, int steps, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const double lo = in.min(), hi = in.max(), span = hi - lo;
+  std::uniform_real_distribution<double> u(lo - 0.1 * span, hi + 0.1 * span);
+  std::vector<double> t(std::size_t(2 * steps));
+  for (auto& v : t) v = u(rng);
+  std::sort(t.begin(), t.begin() + steps);
+  std::sort(t.begin() + steps, t.end());
+  std::string values;
+  for (double v : t) values += (values.empty() ? "" : ", ") + fmt::format("{:.17g}", v);
+  return fmt::format(R"(graph {{
+    input %x: float32[1,2,5] !{0}
+    const %t: float32[2,{1}] = [{2}]
+    node mt: qonnx.custom_op.general.MultiThreshold(%x, %t) {{out_dtype = "UINT8", data_layout = "NCW"}} -> %mt: float32[1,2,5] !UINT8
+    output %mt
+  }})",
+                     in.name(), steps, values);
+}
+
+}  // namespace
+
+TEST_CASE("RoundAndClipThresholds is exact for integer and fixed-point inputs", "[streamline][thresholds]") {
+  const std::string type = GENERATE("INT23", "INT24", "INT25", "INT26", "UINT23", "UINT24", "UINT25", "UINT26",
+                                    "FIXED<13,3>", "FIXED<14,3>", "FIXED<15,3>", "FIXED<16,3>", "BIPOLAR", "UINT4");
+  const data_type in = data_type::parse(type);
+  const std::string text = one_multithreshold(in, 255, std::hash<std::string>{}(type));
+  check::on_every_ir(text.c_str(), [&](auto& g, const auto& original) {
+    using G = std::decay_t<decltype(g)>;
+    CHECK(check::apply<RoundAndClipThresholds>(g).rewrites == 1);
+    CHECK(check::apply<RoundAndClipThresholds>(g).rewrites == 0);  // idempotent
+    const auto t = find_value(g, "t");
+    REQUIRE(t);
+    const auto values = ir_traits<G>::constant_value(g, t->node)->to_doubles();
+    const double step = in.is_fixed_point() ? in.step() : 1.0;
+    for (double v : values) {
+      CHECK(std::ceil(v / step) * step == v);
+      CHECK(v >= in.min());
+      CHECK(v <= in.max() + step);
+    }
+    CHECK(ir_traits<G>::value(g, t->node, 0).dtype.has_value());
+    check::require_equivalent(original, g, 50);
+  });
+}
+
+TEST_CASE("RoundAndClipThresholds stays exact above 2^24 (FINN rounds in float32)", "[streamline][thresholds][finn-wrong]") {
+  // ceil(2^24 + 0.5) = 2^24 + 1 has no float32: FINN rounds it to 2^24 and lets
+  // x = 2^24 pass. nnrewrite rounds in double and keeps the float64 threshold.
+  const auto [input_type, stored] = GENERATE(table<const char*, double>({{"float32", 16777217.0}, {"float64", 16777217.0}}));
+  const std::string text = std::string(R"(graph {
+    input %x: )") + input_type + R"([1,3] !INT26
+    const %t: float64[1,1] = [16777216.5]
+    node mt: qonnx.custom_op.general.MultiThreshold(%x, %t) {out_dtype = "BINARY"} -> %mt: float32[1,3] !BINARY
+    output %mt
+  })";
+  model g = parse_text(text);
+  CHECK(check::apply<RoundAndClipThresholds>(g).rewrites == 1);
+  const auto th = find_value(g, "t");
+  REQUIRE(th);
+  CHECK(ir_traits<model>::constant_value(g, th->node)->get(0) == stored);
+  const std::vector<double> x{16777216.0, 16777217.0, 16777218.0};
+  exec::tensor_map in{{"x", tensor(std::string_view(input_type) == "float32" ? element_type::float32 : element_type::float64,
+                                   shape_t{1, 3}, x)}};
+  const auto before = exec::execute(parse_text(text), in).at("mt"), after = exec::execute(g, in).at("mt");
+  CHECK(exec::exactly_equal(before, after));
+  CHECK(after.get(0) == 0);
+}
+
+TEST_CASE("RoundAndClipThresholds leaves float inputs alone", "[streamline][thresholds]") {
+  model g = parse_text(R"(graph {
+    input %x: float32[1,2]
+    const %t: float32[1,1] = [0.5]
+    node mt: qonnx.custom_op.general.MultiThreshold(%x, %t) {out_dtype = "BINARY"} -> %mt: float32[1,2]
+    output %mt
+  })");
+  const auto r = check::apply<RoundAndClipThresholds>(g, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "RoundAndClipThresholds") == "its input is not of an integer or fixed-point data type");
+}

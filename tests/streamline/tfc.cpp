@@ -1,0 +1,31 @@
+// End to end: FINN's TFC-w1a1 (fully connected, 1-bit weights and activations,
+// MNIST) streamlines from 30 nodes to the 12-node form FINN produces — Reshape,
+// then MultiThreshold/MatMul x4, Mul, Add, TopK — with identical outputs.
+#include "check.hpp"
+#include "nnrewrite/onnx.hpp"
+
+using namespace nnrewrite;
+
+namespace {
+const std::filesystem::path tfc = std::filesystem::path(NNREWRITE_SOURCE_DIR) / "models" / "finn_tfc_w1a1.onnx";
+}
+
+TEST_CASE("TFC streamlines to FINN's 12-node form with identical outputs", "[streamline][tfc]") {
+  const model original = onnx_io::load_onnx(tfc);
+  model g = onnx_io::load_onnx(tfc);
+  REQUIRE(check::count(g) == 30);
+  const auto r = streamline::streamline(g);
+  INFO(to_string(r));
+  text_options brief;
+  brief.max_constant_elements = 8;
+  INFO(to_text(g, brief));
+  CHECK(r.converged);
+  CHECK(check::count(g) == 12);
+  CHECK(check::count(g, "MultiThreshold") == 4);
+  CHECK(check::count(g, "MatMul") == 4);
+  CHECK(check::count(g, "Reshape") == 1);
+  CHECK(check::count(g, "Mul") == 1);
+  CHECK(check::count(g, "Add") == 1);
+  CHECK(check::count(g, "TopK") == 1);
+  check::require_equivalent(original, g, 1000);
+}
