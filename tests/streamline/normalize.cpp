@@ -183,3 +183,22 @@ TEST_CASE("CollapseRepeated leaves a forking first op alone", "[streamline][norm
   CHECK(r.rewrites == 0);
   CHECK(check::why_not(r, "CollapseRepeatedAdd", "a2") == "the op before it feeds more than one consumer (a fork)");
 }
+
+TEST_CASE("RemoveIdentityReshape and RemoveIdentityTranspose", "[streamline][normalize]") {
+  const char* text = R"(graph {
+    input %x: float32[2,3]
+    const %shape: int64[2] = [2, -1]
+    node r: Reshape(%x, %shape) -> %r: float32[2,3]
+    node t: Transpose(%r) {perm = [0, 1]} -> %t: float32[2,3]
+    node s: Transpose(%t) {perm = [1, 0]} -> %s: float32[3,2]
+    output %s
+  })";
+  check::on_every_ir(text, [](auto& g, const auto& original) {
+    CHECK(check::apply<RemoveIdentityReshape>(g).rewrites == 1);
+    const auto r = check::apply<RemoveIdentityTranspose>(g, true);
+    INFO(check::why_not(r, "RemoveIdentityTranspose", "t"));
+    CHECK(r.rewrites == 1);  // not the real one
+    CHECK(check::count(g) == 1);
+    check::require_equivalent(original, g);
+  });
+}

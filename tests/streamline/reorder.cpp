@@ -258,3 +258,120 @@ TEST_CASE("MoveScalarLinearPastInvariants: past shape and copy ops", "[streamlin
     check::require_equivalent(original, g);
   });
 }
+
+TEST_CASE("MoveAddPastConv counts the Conv bias once (FINN counts it twice)", "[streamline][reorder][finn-wrong]") {
+  const auto group = GENERATE(1, 2);
+  const std::string params = fmt::format(R"(
+    const %a: float32[1,4,1,1] = [0.5, -1, 2, 0.25]
+    const %w: float32[4,{0},2,2] = [{1}]
+    const %b: float32[4] = [1, -2, 0.5, 3])",
+                                         4 / group, [&] {
+                                           std::string v;
+                                           for (int i = 0; i < 4 * (4 / group) * 4; ++i) v += (i ? ", " : "") + std::to_string((i * 7) % 5 - 2);
+                                           return v;
+                                         }());
+  const std::string text = "graph {\n input %x: float32[1,4,5,5]" + params + fmt::format(R"(
+    node add: Add(%x, %a) -> %add: float32[1,4,5,5]
+    node conv: Conv(%add, %w, %b) {{kernel_shape = [2, 2], group = {0}}} -> %conv: float32[1,4,4,4]
+    output %conv
+  }})", group);
+  check::on_every_ir(text.c_str(), [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveAddPastConv>(g).rewrites == 1);
+    const auto out = find_value(g, "conv");
+    REQUIRE(out);
+    CHECK(ir_traits<std::decay_t<decltype(g)>>::op_type(g, out->node) == "Add");
+    check::require_equivalent(original, g);
+  });
+
+  // FINN's result: the constant field convolved *with* the bias, added after a
+  // Conv that still adds the bias.
+  model ours = parse_text(text);
+  (void)check::apply<MoveAddPastConv>(ours);
+  const auto shifted = find_value(ours, "conv");  // Add(Conv(x), A')
+  REQUIRE(shifted);
+  const auto a_prime = *operand(ours, shifted->node, 1);
+  const auto a = ir_traits<model>::constant_value(ours, a_prime.node)->to_doubles();
+  std::string finn_values;
+  const std::vector<double> bias{1, -2, 0.5, 3};
+  for (std::size_t o = 0; o < a.size(); ++o) finn_values += (o ? ", " : "") + fmt::format("{:.17g}", a[o] + bias[o]);
+  const std::string finn_text = "graph {\n input %x: float32[1,4,5,5]" + params + fmt::format(R"(
+    node c: Conv(%x, %w, %b) {{kernel_shape = [2, 2], group = {0}}} -> %c: float32[1,4,4,4]
+    const %finn_shift: float32[4,1,1] = [{1}]
+    node conv: Add(%c, %finn_shift) -> %conv: float32[1,4,4,4]
+    output %conv
+  }})", group, finn_values);
+  CHECK_FALSE(exec::check_equivalence(parse_text(text), parse_text(finn_text)).ok());
+}
+
+TEST_CASE("MoveAddPastConv refuses a padded Conv", "[streamline][reorder]") {
+  model g = parse_text(R"(graph {
+    input %x: float32[1,1,3,3]
+    const %a: float32[] = [1]
+    node add: Add(%x, %a) -> %add: float32[1,1,3,3]
+    const %w: float32[1,1,2,2] = [1, 1, 1, 1]
+    node conv: Conv(%add, %w) {kernel_shape = [2, 2], pads = [0, 0, 1, 1]} -> %conv: float32[1,1,3,3]
+    output %conv
+  })");
+  const auto r = check::apply<MoveAddPastConv>(g, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "MoveAddPastConv") == "the Conv pads its input (the borders would see zeros, not the added constant)");
+}
+
+TEST_CASE("MoveScalarMulPastConvTranspose divides the bias", "[streamline][reorder]") {
+  const char* text = R"(graph {
+    input %x: float32[1,2,3,3]
+    const %a: float32[] = [-0.5]
+    node mul: Mul(%x, %a) -> %mul: float32[1,2,3,3]
+    const %w: float32[2,3,2,2] = [1, -1, 2, 0, 1, 1, -2, 1, 0, 1, 1, 1,  0, -1, 2, 1, 0, 1, -1, 2, 0, 1, 1, -1]
+    const %b: float32[3] = [1, -2, 0.5]
+    node ct: ConvTranspose(%mul, %w, %b) {kernel_shape = [2, 2], strides = [2, 2]} -> %ct: float32[1,3,6,6]
+    output %ct
+  })";
+  check::on_every_ir(text, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveScalarMulPastConvTranspose>(g).rewrites == 1);
+    check::require_equivalent(original, g);
+  });
+}
+
+namespace {
+// `channels` rows of `steps` sorted thresholds, spread over [lo, hi].
+std::string sorted_thresholds(int channels, int steps, double lo, double hi) {
+  std::string v;
+  for (int c = 0; c < channels; ++c)
+    for (int s = 0; s < steps; ++s)
+      v += (v.empty() ? "" : ", ") + fmt::format("{}", lo + (hi - lo) * (s + 0.5 * ((c * 37) % 11) / 11.0) / steps);
+  return v;
+}
+}  // namespace
+
+TEST_CASE("MoveMaxPoolPastMultiThreshold (FINN's case) checks every pad", "[streamline][reorder][finn-wrong]") {
+  // [1,64,16,16] MaxPool k3 s2 p1 -> MT(BIPOLAR, bias -1) -> MaxPool -> MT(UINT4, 64x14).
+  const std::string text = fmt::format(R"(graph {{
+    input %x: float32[1,64,16,16]
+    node p1: MaxPool(%x) {{kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1]}} -> %p1: float32[1,64,8,8]
+    const %t1: float32[1,1] = [0]
+    node m1: qonnx.custom_op.general.MultiThreshold(%p1, %t1) {{out_dtype = "BIPOLAR", out_scale = 2.0, out_bias = -1.0}} -> %m1: float32[1,64,8,8] !BIPOLAR
+    node p2: MaxPool(%m1) {{kernel_shape = [2, 2], strides = [2, 2]}} -> %p2: float32[1,64,4,4]
+    const %t2: float32[64,14] = [{}]
+    node m2: qonnx.custom_op.general.MultiThreshold(%p2, %t2) {{out_dtype = "UINT4"}} -> %m2: float32[1,64,4,4] !UINT4
+    output %m2
+  }})",
+                                       sorted_thresholds(64, 14, -1.2, 1.2));
+  model g = parse_text(text);
+  const auto r = check::apply<MoveMaxPoolPastMultiThreshold>(g, true);
+  CHECK(r.rewrites == 1);  // the unpadded pool before the UINT4 threshold
+  CHECK(check::why_not(r, "MoveMaxPoolPastMultiThreshold", "m1") ==
+        "a padded MaxPool before a MultiThreshold with negative outputs (zero padding would change them)");
+  check::require_equivalent(parse_text(text), g, 4);
+
+  // Asymmetric pads: FINN's product of the pads is 0, so it moves the pool; each
+  // pad is looked at here.
+  model asym = parse_text(R"(graph {
+    input %x: float32[1,2,4,4]
+    node p: MaxPool(%x) {kernel_shape = [2, 2], strides = [2, 2], pads = [0, 0, 1, 1]} -> %p: float32[1,2,3,3]
+    const %t: float32[1,1] = [0]
+    node m: qonnx.custom_op.general.MultiThreshold(%p, %t) {out_dtype = "BIPOLAR", out_scale = 2.0, out_bias = -1.0} -> %m: float32[1,2,3,3] !BIPOLAR
+    output %m
+  })");
+  CHECK(check::apply<MoveMaxPoolPastMultiThreshold>(asym).rewrites == 0);
+}

@@ -127,6 +127,19 @@ inline tensor scale_input_channels(const tensor& w, const weight_layout& l, std:
   return r;
 }
 
+// What a constant that is c[i] on every element of input channel i becomes at
+// output channel o of the weighted op (no bias, no padding): sum over W's
+// elements of output channel o of w * c[their input channel]. MoveAddPastConv and
+// MoveAddPastMatMul carry an Add through a weighted op with it.
+inline std::vector<double> through_weights(const tensor& w, const weight_layout& l, std::span<const double> c) {
+  detail::check_count(c, l.input_channels(w.shape()), "through_weights");
+  std::vector<double> r(std::size_t(l.output_channels(w.shape())), 0.0);
+  detail::for_each_weight_channel(w.shape(), l, [&](std::int64_t e, std::int64_t out, std::int64_t in) {
+    r[std::size_t(out)] += w.get(e) * c[std::size_t(in)];
+  });
+  return r;
+}
+
 // max |w| per output channel (the weight range DFQ equalizes).
 inline std::vector<double> output_channel_ranges(const tensor& w, const weight_layout& l) {
   std::vector<double> r(std::size_t(l.output_channels(w.shape())), 0.0);

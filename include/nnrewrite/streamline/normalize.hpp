@@ -10,6 +10,7 @@
 //                         (differs at x = 0: Sign gives 0, the threshold +1, as in FINN)
 //   CollapseRepeatedAdd   Add(Add(x, C0), C1)  -> Add(x, C0 + C1)        (first Add single-use)
 //   CollapseRepeatedMul   Mul(Mul(x, C0), C1)  -> Mul(x, C0 * C1)        (first Mul single-use)
+//   RemoveIdentityReshape / RemoveIdentityTranspose   a Reshape to the input's shape, the identity perm
 #pragma once
 
 #include "nnrewrite/streamline/common.hpp"
@@ -180,6 +181,43 @@ struct CollapseRepeatedMul final : collapse_repeated<G> {
   CollapseRepeatedMul() : collapse_repeated<G>("Mul") {}
 };
 
+// Reshape to the input's own (known) shape, Transpose by the identity permutation.
+template <ir_graph G>
+class RemoveIdentityReshape final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  RemoveIdentityReshape() : rewrite_pattern<G>("RemoveIdentityReshape", "Reshape") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const auto x = operand(g, v, 0);
+    if (!x) return failure("has no input");
+    const auto in = known_shape(T::value(g, x->node, x->port).shape), out = known_shape(T::value(g, v, 0).shape);
+    if (!in || !out) return failure("a shape is not known");
+    if (*in != *out) return failure("it changes the shape");
+    rw.replace_op(v, {*x});
+    return success();
+  }
+};
+
+template <ir_graph G>
+class RemoveIdentityTranspose final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  RemoveIdentityTranspose() : rewrite_pattern<G>("RemoveIdentityTranspose", "Transpose") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const auto x = operand(g, v, 0);
+    if (!x) return failure("has no input");
+    const auto& attrs = T::attributes(g, v);  // held: an IR may return the map by value
+    const auto* perm = find_attribute<std::vector<std::int64_t>>(attrs, "perm");
+    if (!perm) return failure("no perm (the default reverses the axes)");
+    for (std::size_t i = 0; i < perm->size(); ++i)
+      if ((*perm)[i] != std::int64_t(i)) return failure("the permutation is not the identity");
+    rw.replace_op(v, {*x});
+    return success();
+  }
+};
+
 template <ir_graph G>
 void populate_normalize_patterns(pattern_set<G>& set) {
   set.template add<ConvertSubToAdd<G>>();
@@ -188,6 +226,8 @@ void populate_normalize_patterns(pattern_set<G>& set) {
   set.template add<ConvertSignToThres<G>>();
   set.template add<CollapseRepeatedAdd<G>>();
   set.template add<CollapseRepeatedMul<G>>();
+  set.template add<RemoveIdentityReshape<G>>();
+  set.template add<RemoveIdentityTranspose<G>>();
 }
 
 }  // namespace nnrewrite::streamline

@@ -7,9 +7,12 @@
 //   MoveScalarMulPastMatMul          MatMul(a*X, b*Y)             => MatMul(X, Y) -> Mul(a*b)   (either or both)
 //   MoveScalarAddPastMatMul          MatMul(x + a, W), a scalar   => MatMul(x, W) -> Add(a * 1^T W)
 //   MoveAddPastMatMul                MatMul(x + c, W), c a row    => MatMul(x, W) -> Add(c W)
+//   MoveAddPastConv                  Conv(x + A, W, b), no pads   => Conv(x, W, b) -> Add(A conv W)
 //   MoveScalarMulPastConv            Conv(a*x, W, b)              => Conv(x, W, b/a) -> Mul(a)  (a != 0)
+//   MoveScalarMulPastConvTranspose   the same for ConvTranspose
 //   MoveMulPastDWConv                depthwise Conv(x*A, W, b)    => Conv(x, W, b/A') -> Mul(A') per output channel
 //   MoveMulPastMaxPool               MaxPool(x*A), A >= 0         => MaxPool(x) -> Mul(A)
+//   MoveMaxPoolPastMultiThreshold    MT(MaxPool(x)), out_scale>=0 => MaxPool(MT(x))
 //   MoveScalarLinearPastInvariants   f(op(x, c)), c scalar        => op(f(x), c) for shape/copy ops f
 //
 // The moved op must feed nothing else (not a fork): moving a forking op would
@@ -135,9 +138,10 @@ match_result move_add_past_matmul(vertex_t<G> v, rewriter<G>& rw, bool scalar_on
   for (std::size_t i = 0; i + 1 < c.rank(); ++i)
     if (c.shape()[i] != 1) return failure("the added constant is not a row vector");
   if (!c.is_scalar() && c.shape().back() != k) return failure("the added constant's length is not the MatMul's K");
-  std::vector<double> bias(std::size_t(n), 0.0);
-  for (std::int64_t j = 0; j < n; ++j)
-    for (std::int64_t i = 0; i < k; ++i) bias[std::size_t(j)] += c.get(c.is_scalar() ? 0 : i) * wt->get(i * n + j);
+  std::vector<double> per_k(std::size_t(k), c.get(0));
+  if (!c.is_scalar())
+    for (std::int64_t i = 0; i < k; ++i) per_k[std::size_t(i)] = c.get(i);
+  const std::vector<double> bias = through_weights(*wt, *onnx_weight_layout("MatMul", {}, 2), per_k);
   const element_type e = is_floating(c.type()) ? c.type() : element_type::float32;
   const auto prod = rw.op("MatMul", {add->x, *w}, like(out, "_unshifted"));
   rw.replace_op(v, {rw.op_with_constant("Add", prod, tensor(e, shape_t{n}, bias), like(out))});
@@ -245,6 +249,106 @@ class MoveMulPastDWConv final : public rewrite_pattern<G> {
 };
 
 template <ir_graph G>
+class MoveScalarMulPastConvTranspose final : public rewrite_pattern<G> {
+ public:
+  MoveScalarMulPastConvTranspose() : rewrite_pattern<G>("MoveScalarMulPastConvTranspose", "ConvTranspose") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    return detail::move_mul_past_conv(v, rw, false);
+  }
+};
+
+// Conv(x + A, W, b) = Conv(x, W, b) + A' without padding, A' the convolution of
+// the constant field: per output channel, the sum of its weights times A of their
+// input channel. The bias is counted once (FINN adds it into A' too). Padding
+// would put zeros, not A, at the borders: refused.
+template <ir_graph G>
+class MoveAddPastConv final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  MoveAddPastConv() : rewrite_pattern<G>("MoveAddPastConv", "Conv") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const value_info& out = T::value(g, v, 0);
+    if (!is_float_value(out)) return failure("not a float Conv");
+    const auto& attrs = T::attributes(g, v);
+    if (const auto* pads = find_attribute<std::vector<std::int64_t>>(attrs, "pads"))
+      for (auto p : *pads)
+        if (p != 0) return failure("the Conv pads its input (the borders would see zeros, not the added constant)");
+    const std::string pad_mode = attribute_or<std::string>(attrs, "auto_pad", "NOTSET");
+    if (pad_mode != "NOTSET" && pad_mode != "VALID") return failure("the Conv pads its input (auto_pad)");
+    const char* why = nullptr;
+    const auto add = single_use_producer(g, v, 0, {"Add"}, why);
+    if (!add) return failure(why);
+    if (!keeps_data_shape(g, *add)) return failure("the Add broadcasts the data to another shape");
+    const auto w = operand(g, v, 1);
+    if (!w || T::kind(g, w->node) != node_kind::constant) return failure("the weights are not a constant");
+    const auto wt = T::constant_value(g, w->node);
+    const auto layout = wt ? onnx_weight_layout("Conv", attrs, wt->rank()) : std::nullopt;
+    if (!layout) return failure("the weight layout is not known");
+    const auto rank = rank_of(g, add->x);
+    if (!rank || !is_channelwise_along(add->constant(), *rank, 1)) return failure("the added constant is neither scalar nor per channel");
+    std::vector<double> a;
+    try {
+      a = per_channel(add->constant(), *rank, 1, layout->input_channels(wt->shape()));
+    } catch (const shape_error&) {
+      return failure("the added constant's length is not the input channel count");
+    }
+    const std::vector<double> shifted = through_weights(*wt, *layout, a);
+    auto ops = operands(g, v);
+    ops[0] = add->x;
+    const vertex_t<G> conv = rw.create_op("Conv", T::domain(g, v), ops, {like(out, "_unshifted")}, attrs);
+    shape_t bshape{std::int64_t(shifted.size())};
+    for (std::size_t i = 2; i < *rank; ++i) bshape.push_back(1);
+    rw.replace_op(v, {rw.op_with_constant("Add", value_ref<vertex_t<G>>{conv, 0}, tensor(out.elem, bshape, shifted), like(out))});
+    return success();
+  }
+};
+
+// MaxPool -> MultiThreshold => MultiThreshold -> MaxPool: a threshold with
+// out_scale >= 0 never decreases, so it commutes with max. ONNX pads MaxPool with
+// -inf, but dataflow backends (FINN's) pad with 0, which is only neutral for a
+// non-negative output: a padded pool before a MultiThreshold whose output can be
+// negative is refused — every pad is looked at (FINN multiplies them, so
+// asymmetric pads such as [0, 0, 1, 1] slip through).
+template <ir_graph G>
+class MoveMaxPoolPastMultiThreshold final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  MoveMaxPoolPastMultiThreshold() : rewrite_pattern<G>("MoveMaxPoolPastMultiThreshold", "MultiThreshold") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const auto in = operand(g, v, 0);
+    if (!in || !is_op(g, in->node, "MaxPool")) return failure("not after a MaxPool");
+    const vertex_t<G> pool = in->node;
+    if (T::num_outputs(g, pool) > 1 && num_uses(g, value_ref<vertex_t<G>>{pool, 1}) != 0) return failure("the MaxPool's indices are used");
+    if (num_uses(g, *in) != 1) return failure("the MaxPool feeds more than one consumer");
+    const auto& mt_attrs = T::attributes(g, v);
+    const double scale = attribute_or<double>(mt_attrs, "out_scale", 1.0);
+    const double bias = attribute_or<double>(mt_attrs, "out_bias", 0.0);
+    if (scale < 0) return failure("the MultiThreshold decreases (negative out_scale)");
+    const auto rank = rank_of(g, *in);
+    if (!rank || *rank < 3) return failure("the data's rank is unknown");
+    if (multithreshold_channel_axis(mt_attrs, *rank) != 1) return failure("the MultiThreshold's channels are not the MaxPool's (axis 1)");
+    const auto& pool_attrs = T::attributes(g, pool);
+    bool padded = attribute_or<std::string>(pool_attrs, "auto_pad", "NOTSET") != "NOTSET" &&
+                  attribute_or<std::string>(pool_attrs, "auto_pad", "NOTSET") != "VALID";
+    if (const auto* pads = find_attribute<std::vector<std::int64_t>>(pool_attrs, "pads"))
+      for (auto p : *pads) padded = padded || p != 0;
+    if (padded && bias < 0) return failure("a padded MaxPool before a MultiThreshold with negative outputs (zero padding would change them)");
+    const auto x = operand(g, pool, 0);
+    if (!x) return failure("the MaxPool has no input");
+    const value_info& out = T::value(g, v, 0);
+    const auto th = operand(g, v, 1);
+    if (!th) return failure("the MultiThreshold has no thresholds");
+    value_info mt_info(out.name + "_unpooled", out.elem, T::value(g, x->node, x->port).shape, out.dtype, out.layout);
+    const auto mt = rw.op(T::op_type(g, v), {*x, *th}, std::move(mt_info), mt_attrs, T::domain(g, v));
+    const vertex_t<G> moved = rw.create_op("MaxPool", T::domain(g, pool), {mt}, {like(out)}, pool_attrs);
+    rw.replace_op(v, {value_ref<vertex_t<G>>{moved, 0}});
+    return success();
+  }
+};
+
+template <ir_graph G>
 class MoveMulPastMaxPool final : public rewrite_pattern<G> {
  public:
   using T = ir_traits<G>;
@@ -322,7 +426,10 @@ void populate_reorder_patterns(pattern_set<G>& set) {
   set.template add<MoveScalarAddPastMatMul<G>>();
   set.template add<MoveAddPastMatMul<G>>();
   set.template add<MoveScalarMulPastConv<G>>();
+  set.template add<MoveScalarMulPastConvTranspose<G>>();
+  set.template add<MoveAddPastConv<G>>();
   set.template add<MoveMulPastDWConv<G>>();
+  set.template add<MoveMaxPoolPastMultiThreshold<G>>();
   set.template add<MoveMulPastMaxPool<G>>();
   set.template add<MoveScalarLinearPastInvariants<G>>();
 }
