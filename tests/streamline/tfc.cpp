@@ -29,3 +29,21 @@ TEST_CASE("TFC streamlines to FINN's 12-node form with identical outputs", "[str
   CHECK(check::count(g, "TopK") == 1);
   check::require_equivalent(original, g, 1000);
 }
+
+TEST_CASE("the README's streamlining snippet", "[streamline][readme]") {
+  const std::filesystem::path models = tfc.parent_path();
+  model g = onnx_io::load_onnx(models / "finn_tfc_w1a1.onnx");  // or parse_text, or your own IR
+  rewrite_result r = streamline::streamline(g);  // FINN's Streamline() sequence
+  fmt::print("{}\n", r);                          // converged?, per-rule counts
+
+  // Or a selection of rules under the same worklist driver:
+  pattern_set<model> set;
+  streamline::populate_absorb_patterns(set);
+  set.add<streamline::MoveScalarMulPastMatMul<model>>();
+  populate_cleanup_patterns(set);
+  rewrite_result more = apply_patterns_greedily(g, set);  // on TFC: the Mul and Add before TopK go too
+
+  CHECK(r.converged);
+  CHECK(more.per_pattern["AbsorbScalarMulAddIntoTopK"] == 2);
+  CHECK(check::count(g) == 10);
+}
