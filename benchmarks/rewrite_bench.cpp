@@ -27,34 +27,7 @@
 
 #include "nnrewrite/passes.hpp"
 
-// Live and peak heap bytes of the whole program. (GCC cannot see that the
-// replaced operator new below allocates with malloc, hence the pragma.)
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-namespace heap {
-std::atomic<std::size_t> live{0}, peak{0};
-void* allocate(std::size_t n) {
-  void* p = std::malloc(n ? n : 1);
-  if (!p) throw std::bad_alloc();
-  const std::size_t now = live += malloc_usable_size(p);
-  for (std::size_t seen = peak; now > seen && !peak.compare_exchange_weak(seen, now);) {
-  }
-  return p;
-}
-void release(void* p) {
-  if (!p) return;
-  live -= malloc_usable_size(p);
-  std::free(p);
-}
-}  // namespace heap
-
-void* operator new(std::size_t n) { return heap::allocate(n); }
-void* operator new[](std::size_t n) { return heap::allocate(n); }
-void operator delete(void* p) noexcept { heap::release(p); }
-void operator delete[](void* p) noexcept { heap::release(p); }
-void operator delete(void* p, std::size_t) noexcept { heap::release(p); }
-void operator delete[](void* p, std::size_t) noexcept { heap::release(p); }
+#include "heap.hpp"
 
 namespace {
 
