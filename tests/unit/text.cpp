@@ -180,6 +180,17 @@ TEST_CASE("printing is canonical for what reaches no output, cycles included", "
   CHECK(to_text(parse_text(ba)) == once);
 }
 
+TEST_CASE("symbolic dims that are not identifiers are quoted", "[text]") {
+  // Found by fuzz_text: a dim_param "/" printed bare did not parse back.
+  for (const char* d : {"/", ".", "a/b", "_x", "N", "1a", "-", "a b"}) {
+    model g;
+    ir_traits<model>::add_input(g, value_info("x", element_type::float32, dims{dim(std::string(d)), 4}));
+    const std::string once = to_text(g);
+    INFO(once);
+    CHECK(to_text(parse_text(once)) == once);
+  }
+}
+
 TEST_CASE("large constants can be elided for reading, and then refuse to parse", "[text]") {
   model g;
   T::connect(g, T::add_constant(g, value_info{"big"}, tensor(element_type::float32, {100})), 0, T::add_output(g, "big"), 0);

@@ -72,7 +72,12 @@ inline std::string dims_text(const dims& d) {
     if (d[i].known()) r += std::to_string(d[i].size);
     else if (d[i].param.empty()) r += "?";
     // A bare token starting with a digit would read back as a number ("123", "7e").
-    else r += std::isdigit(static_cast<unsigned char>(d[i].param[0])) ? quote(d[i].param) : name_token(d[i].param);
+    else {
+      // Bare only where the parser reads a bare dimension: a letter or '_' first.
+      const char first = d[i].param[0];
+      const bool bare = (std::isalpha(static_cast<unsigned char>(first)) || first == '_') && is_bare(d[i].param);
+      r += bare ? d[i].param : quote(d[i].param);
+    }
   }
   return r + "]";
 }
