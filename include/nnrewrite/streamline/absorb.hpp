@@ -6,6 +6,7 @@
 //   AbsorbMulIntoMultiThreshold       Mul(x, A) -> MT, A > 0           => MT(x, T / A)
 //   FactorOutMulSignMagnitude         Mul(x, A), A with negatives      => Mul(sign A) [BIPOLAR] -> Mul(|A|)
 //   Absorb1BitMulIntoMatMul           MatMul(x, W) -> Mul(A), A 1-bit  => MatMul(x, W * A)
+//                                     (1-bit: annotated BIPOLAR/BINARY, or all values in {-1,1} or {0,1})
 //   Absorb1BitMulIntoConv             Conv(x, W) -> Mul(A), A 1-bit    => Conv(x, W * A)
 //   AbsorbScalarMulAddIntoTopK        Mul(a > 0) / Add(a) -> TopK      => TopK (indices only)
 //
@@ -166,9 +167,13 @@ class absorb_1bit_mul : public rewrite_pattern<G> {
     if (!m) return failure(why);
     if (!is_op(g, m->x.node, mac_)) return mac_ == "MatMul" ? failure("not after a MatMul") : failure("not after a Conv");
     if (num_uses(g, m->x) != 1) return failure("the weighted op feeds more than one consumer");
+    // 1-bit by annotation, or by its values (a sign left by collapsing Muls is
+    // not annotated).
     const data_type at = T::value(g, m->c.node, m->c.port).qonnx_type();
-    if (at.bitwidth() != 1 || at.is_float() || at.is_fixed_point())
-      return failure("the scale's data type is not a 1-bit type");
+    const bool annotated = at.bitwidth() == 1 && !at.is_float() && !at.is_fixed_point();
+    const bool bipolar = m->constant().all_of([](auto e) { return double(e) == 1 || double(e) == -1; });
+    const bool binary = m->constant().all_of([](auto e) { return double(e) == 0 || double(e) == 1; });
+    if (!annotated && !bipolar && !binary) return failure("the scale is not of a 1-bit type (BIPOLAR or BINARY)");
     const vertex_t<G> mac = m->x.node;
     const auto w = operand(g, mac, 1);
     if (!w || T::kind(g, w->node) != node_kind::constant) return failure("the weights are not a constant");
