@@ -148,3 +148,26 @@ TEST_CASE("random inputs respect data types, element types and shapes", "[exec][
   for (double v : in.at("i4").to_doubles()) seen.insert(v);
   CHECK(seen.size() >= 12);
 }
+
+TEST_CASE("an operand read as one number must hold one", "[exec][errors]") {
+  // Found by fuzz_exec: Clip's min from ConstantOfShape with a 0 dim is empty, and
+  // reading its first element read past the end.
+  const char* empty_min = R"(graph {
+    input %x: float32[2]
+    const %s: int64[1] = [0]
+    node c: ConstantOfShape(%s) -> %c: float32[0]
+    node y: Clip(%x, %c) -> %y: float32[2]
+    output %y
+  })";
+  const model g = parse_text(empty_min);
+  exec::tensor_map in{{"x", tensor(element_type::float32, shape_t{2}, std::vector<float>{1, 2})}};
+  CHECK_THROWS_WITH(exec::execute(g, in), Catch::Contains("Clip min must hold one value, got shape [0]"));
+  const model k = parse_text(R"(graph {
+    input %x: float32[1,4]
+    const %k: int64[2] = [1, 2]
+    node t: TopK(%x, %k) -> %v: float32[1,1], %i: int64[1,1]
+    output %i
+  })");
+  exec::tensor_map in4{{"x", tensor(element_type::float32, shape_t{1, 4}, std::vector<float>{1, 2, 3, 4})}};
+  CHECK_THROWS_WITH(exec::execute(k, in4), Catch::Contains("TopK k must hold one value"));
+}

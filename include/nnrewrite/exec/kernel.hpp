@@ -30,6 +30,20 @@ struct kernel_context {
     if (!has(i)) throw graph_error("", std::string(op_type) + " needs operand " + std::to_string(i));
     return *inputs[i];
   }
+  // Operand i, which the op reads as one number: it must hold exactly one element
+  // (an empty tensor, say from ConstantOfShape with a 0 dim, has none to read).
+  double scalar(std::size_t i, std::string_view what) const {
+    const tensor& t = in(i);
+    if (t.size() != 1)
+      throw shape_error(std::string(op_type) + " " + std::string(what) + " must hold one value, got shape " + to_string(t.shape()));
+    return t.get(0);
+  }
+  std::int64_t scalar_int(std::size_t i, std::string_view what) const {
+    const tensor& t = in(i);
+    if (t.size() != 1)
+      throw shape_error(std::string(op_type) + " " + std::string(what) + " must hold one value, got shape " + to_string(t.shape()));
+    return t.get_int(0);
+  }
   std::int64_t attr_int(std::string_view name, std::int64_t fallback) const { return attribute_or(attrs, name, fallback); }
   double attr_float(std::string_view name, double fallback) const { return attribute_or(attrs, name, fallback); }
   std::string attr_string(std::string_view name, std::string fallback) const { return attribute_or(attrs, name, std::move(fallback)); }

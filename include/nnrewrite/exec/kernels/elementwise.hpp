@@ -148,8 +148,8 @@ std::vector<tensor> clip(const kernel_context& c) {
     lo = c.attr_float("min", lo);
     hi = c.attr_float("max", hi);
   } else {
-    if (c.has(1)) lo = c.in(1).get(0);
-    if (c.has(2)) hi = c.in(2).get(0);
+    if (c.has(1)) lo = c.scalar(1, "min");
+    if (c.has(2)) hi = c.scalar(2, "max");
   }
   return single(detail::unary(x, [&](double v) { return std::min(std::max(v, lo), hi); }));
 }
@@ -166,7 +166,7 @@ inline double abs_of(double v) { return std::fabs(v); }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> identity(const kernel_context& c) {
-  if (c.op_type == "Dropout" && ((c.has(2) && c.in(2).get(0) != 0) || c.attr_int("is_test", 1) == 0))
+  if (c.op_type == "Dropout" && ((c.has(2) && c.scalar(2, "training_mode") != 0) || c.attr_int("is_test", 1) == 0))
     throw unsupported_error("Dropout in training mode is random; the reference executor runs inference only");
   std::vector<tensor> r{c.in(0)};
   if (c.num_outputs > 1) {  // Dropout's mask: all true in inference

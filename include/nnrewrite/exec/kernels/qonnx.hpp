@@ -101,10 +101,10 @@ std::vector<tensor> trunc(const kernel_context& c) {
   const tensor& x = c.in(0);
   const std::string mode = upper(c.attr_string("rounding_mode", "FLOOR"));
   const bool seven = c.inputs.size() >= 7;
-  const double scale = c.in(1).get(0), zp = c.in(2).get(0), in_bits = c.in(3).get(0);
+  const double scale = c.scalar(1, "scale"), zp = c.scalar(2, "zero point"), in_bits = c.scalar(3, "input bit width");
   if (scale == 0 || !std::isfinite(scale)) throw shape_error("Trunc scale must be finite and non-zero");
-  const double out_bits = seven ? c.in(6).get(0) : c.in(4).get(0);
-  const double out_scale = seven ? c.in(4).get(0) : 0.0;
+  const double out_bits = seven ? c.scalar(6, "output bit width") : c.scalar(4, "output bit width");
+  const double out_scale = seven ? c.scalar(4, "output scale") : 0.0;
   const bool is_signed = c.attr_int("signed", 1) != 0, narrow = c.attr_int("narrow", 0) != 0;
   const double trunc_scale = seven ? std::exp2(std::nearbyint(std::log2(out_scale / scale))) : std::exp2(in_bits - out_bits);
   tensor y = x.cast(element_type::float64).map([&](double v) {

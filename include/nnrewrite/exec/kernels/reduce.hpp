@@ -64,7 +64,7 @@ std::vector<tensor> top_k(const kernel_context& c) {
   const tensor& x = c.in(0);
   const auto r = std::int64_t(x.rank());
   const std::int64_t axis = normalize_axis(c.attr_int("axis", -1), r);
-  const std::int64_t k = c.has(1) ? c.in(1).get_int(0) : c.attr_int("k", -1);
+  const std::int64_t k = c.has(1) ? c.scalar_int(1, "k") : c.attr_int("k", -1);
   const std::int64_t n = x.shape()[std::size_t(axis)];
   if (k < 0 || k > n) throw shape_error("TopK k=" + std::to_string(k) + " for an axis of size " + std::to_string(n));
   const bool largest = c.attr_int("largest", 1) != 0;
