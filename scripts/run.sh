@@ -11,5 +11,5 @@ cmake --preset ci >/dev/null
 cmake --build --preset ci --target nnrewrite_tool >/dev/null
 tool=build/ci/tools/nnrewrite
 if [ $# -gt 0 ]; then exec "$tool" "$@"; fi
-"$tool" streamline models/finn_tfc_w1a1.onnx -o build/tfc_streamlined.onnx --verify 1000
+"$tool" streamline models/finn_tfc_w1a1.onnx -o build/tfc_streamlined.onnx --target fpga-dataflow --verify 1000
 "$tool" info build/tfc_streamlined.onnx

@@ -4,7 +4,7 @@
 //   nnrewrite run MODEL [--input F.pb ...] [--random N] [--seed S] [--save DIR]
 //   nnrewrite convert IN OUT                    .onnx <-> .nnr (text format), by extension
 //   nnrewrite dot MODEL -o FILE.dot|FILE.svg    Graphviz drawing
-//   nnrewrite streamline IN -o OUT [--verify N] [--trace] [--report R.json]
+//   nnrewrite streamline IN -o OUT [--target fpga-dataflow] [--verify N] [--trace] [--report R.json]
 //                                               FINN streamlining, checked against the input
 //
 // Exit codes: 0 success, 1 the model or a file is bad (one-line error), 2 usage.
@@ -34,6 +34,7 @@
 #include "nnrewrite/ir/verify.hpp"
 #include "nnrewrite/onnx.hpp"
 #include "nnrewrite/streamline/streamline.hpp"
+#include "nnrewrite/target/fpga_dataflow.hpp"
 
 namespace fs = std::filesystem;
 namespace nr = nnrewrite;
@@ -195,6 +196,7 @@ std::size_t count_ops(const nr::model& g) {
 
 struct streamline_args {
   fs::path in, out, report;
+  std::string target;
   int verify = 100;
   bool trace = false, quiet = false;
 };
@@ -217,6 +219,14 @@ int cmd_streamline(const streamline_args& a) {
   if (a.trace)
     for (const auto& e : r.trace)
       if (e.applied) std::cout << "  applied " << e.pattern << " at " << e.node << "\n";
+
+  std::vector<nr::target::illegal_node> illegal;
+  if (a.target == "fpga-dataflow") {
+    illegal = nr::target::legality_report(g, nr::target::fpga_dataflow{});
+    std::cout << "legality (" << a.target << "): "
+              << (illegal.empty() ? "every op maps" : std::to_string(illegal.size()) + " ops the target cannot map") << "\n";
+    for (const auto& n : illegal) std::cout << "  " << n.node << " (" << n.op << "): " << n.reason << "\n";
+  }
 
   nr::exec::equivalence_report eq;
   if (a.verify > 0) {
@@ -244,6 +254,10 @@ int cmd_streamline(const streamline_args& a) {
     j["stop_reason"] = std::string(nr::to_string(r.reason));
     j["rewrites"] = r.rewrites;
     j["rules"] = r.per_pattern;
+    if (!a.target.empty()) {
+      auto& l = j["legality"] = {{"target", a.target}, {"unmappable", nlohmann::json::array()}};
+      for (const auto& n : illegal) l["unmappable"].push_back({{"node", n.node}, {"op", n.op}, {"reason", n.reason}});
+    }
     j["verify"] = {{"runs", eq.runs}, {"ok", eq.ok()}, {"max_abs_diff", eq.max_abs_diff}, {"first_mismatch", eq.first_mismatch}};
     j["time_ms"] = {{"load", ms(t1 - t0)}, {"streamline", ms(t2 - t1)}, {"verify", ms(t3 - t2)}, {"write", ms(t4 - t3)}};
     if (a.trace) {
@@ -394,6 +408,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1000000))
       ->capture_default_str();
   streamline->add_flag("--trace", sl.trace, "Print every rule application");
+  streamline->add_option("--target", sl.target, "Report what this backend cannot map after streamlining")
+      ->check(CLI::IsMember({"fpga-dataflow"}));
   streamline->add_option("--report", sl.report, "Write a JSON report (nodes, rules fired, stop reason, verification, times)");
 
   try {

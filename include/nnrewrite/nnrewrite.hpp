@@ -21,3 +21,5 @@
 #include "nnrewrite/ir/weights.hpp"
 #include "nnrewrite/passes.hpp"
 #include "nnrewrite/rewrite.hpp"
+#include "nnrewrite/streamline/streamline.hpp"
+#include "nnrewrite/target/fpga_dataflow.hpp"

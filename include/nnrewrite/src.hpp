@@ -26,4 +26,5 @@ template void populate_cleanup_patterns<model>(pattern_set<model>&, fold_options
 template rewrite_result cleanup<model>(model&, const driver_config&, fold_options);
 template std::size_t infer_value_infos<model>(model&);
 template std::size_t remove_dead_nodes<model>(model&);
+template rewrite_result streamline::streamline<model>(model&, const streamline::streamline_options&);
 }  // namespace nnrewrite

@@ -86,4 +86,8 @@ template <ir_graph G>
   return total;
 }
 
+#ifdef NNREWRITE_SEPARATE_COMPILATION
+extern template rewrite_result streamline<model>(model&, const streamline_options&);
+#endif
+
 }  // namespace nnrewrite::streamline
