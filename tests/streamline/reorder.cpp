@@ -375,3 +375,29 @@ TEST_CASE("MoveMaxPoolPastMultiThreshold (FINN's case) checks every pad", "[stre
   })");
   CHECK(check::apply<MoveMaxPoolPastMultiThreshold>(asym).rewrites == 0);
 }
+
+TEST_CASE("Moves refuse a constant that broadcasts the data to another shape", "[streamline][reorder]") {
+  // x [3] + B [2,3]: the Mul moved first would see [3], not [2,3].
+  model g = parse_text(R"(graph {
+    input %x: float32[3]
+    const %b: float32[2,3] = [1, 2, 3, 4, 5, 6]
+    node add: Add(%x, %b) -> %add: float32[2,3]
+    const %a: float32[] = [2]
+    node mul: Mul(%add, %a) -> %mul: float32[2,3]
+    output %mul
+  })");
+  const auto r = check::apply<MoveAddPastMul>(g, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "MoveAddPastMul") == "the Add broadcasts the data to another shape");
+  model h = parse_text(R"(graph {
+    input %x: float32[3]
+    const %s: float32[2,3] = [1, 2, 3, 4, 5, 6]
+    node mul: Mul(%x, %s) -> %mul: float32[2,3]
+    const %b: float32[] = [2]
+    node add: Add(%mul, %b) -> %add: float32[2,3]
+    output %add
+  })");
+  const auto q = check::apply<MoveMulPastAdd>(h, true);
+  CHECK(q.rewrites == 0);
+  CHECK(check::why_not(q, "MoveMulPastAdd") == "the Mul broadcasts the data to another shape");
+}

@@ -35,6 +35,7 @@ class MoveAddPastMul final : public rewrite_pattern<G> {
     if (!mul) return failure(why);
     const auto add = single_use_producer(g, v, mul->c_port == 1 ? 0 : 1, {"Add"}, why);
     if (!add) return failure(why);
+    if (!keeps_data_shape(g, *add)) return failure("the Add broadcasts the data to another shape");
     const element_type e = mul->constant().type();
     if (!is_floating(e) || add->constant().type() != e) return failure("the constants are not of one float type");
     // (x + B) * A = x * A + B * A
@@ -57,6 +58,7 @@ class MoveMulPastAdd final : public rewrite_pattern<G> {
     if (!add) return failure(why);
     const auto mul = single_use_producer(g, v, add->c_port == 1 ? 0 : 1, {"Mul"}, why);
     if (!mul) return failure(why);
+    if (!keeps_data_shape(g, *mul)) return failure("the Mul broadcasts the data to another shape");
     const element_type e = add->constant().type();
     if (!is_floating(e) || mul->constant().type() != e) return failure("the constants are not of one float type");
     if (any_zero(mul->constant())) return failure("the scale has a zero");
