@@ -79,5 +79,6 @@ TEST_CASE("a user-defined target", "[target]") {
     CHECK(r[0].reason == "my-npu runs Conv and Relu only, not MaxPool");
     CHECK(target_traits<my_npu>::role("", "MaxPool") == op_role::channel_passthrough);
     CHECK_FALSE(target_traits<my_npu>::wants(rule_family::thresholds));
+    CHECK(target_traits<my_npu>::name == "my-npu");
   });
 }
