@@ -190,6 +190,7 @@ match_result move_mul_past_conv(vertex_t<G> v, rewriter<G>& rw, bool depthwise) 
   if (!layout) return failure("the weight layout is not known");
   const std::int64_t oc = layout->output_channels(wt->shape()), ic = layout->input_channels(wt->shape());
   std::vector<double> a(static_cast<std::size_t>(oc));
+  shape_t ashape;  // of the Mul after the Conv: a scalar, or [oc, 1, ...] along axis 1
   if (!depthwise) {
     if (!mul->constant().is_scalar()) return failure("the scale is not a scalar");
     std::fill(a.begin(), a.end(), mul->constant().get(0));
@@ -207,6 +208,8 @@ match_result move_mul_past_conv(vertex_t<G> v, rewriter<G>& rw, bool depthwise) 
     }
     const std::int64_t mult = oc / groups;  // outputs per group
     for (std::int64_t o = 0; o < oc; ++o) a[std::size_t(o)] = per_in[std::size_t(o / mult)];
+    ashape = {oc};
+    for (std::size_t i = 2; i < *rank; ++i) ashape.push_back(1);
   }
   for (double s : a)
     if (s == 0) return failure("a channel's scale is zero (the bias cannot be divided by it)");
@@ -222,12 +225,8 @@ match_result move_mul_past_conv(vertex_t<G> v, rewriter<G>& rw, bool depthwise) 
     ops[std::size_t(layout->bias_operand)] = rw.constant(nb.cast(bt->type()), T::value(g, b.node, b.port).name);
   }
   const vertex_t<G> conv = rw.create_op(T::op_type(g, v), T::domain(g, v), ops, {like(out, "_unscaled")}, T::attributes(g, v));
-  shape_t ashape{depthwise ? oc : 1};
-  if (const auto r = rank_of(g, value_ref<vertex_t<G>>{v, 0}); depthwise && r)
-    for (std::size_t i = 2; i < *r; ++i) ashape.push_back(1);
-  if (!depthwise) ashape = {};
-  rw.replace_op(v, {rw.op_with_constant("Mul", value_ref<vertex_t<G>>{conv, 0}, tensor(out.elem, ashape, depthwise ? a : std::vector<double>{a[0]}),
-                                        like(out))});
+  const tensor scale = depthwise ? tensor(out.elem, ashape, a) : tensor::scalar(a[0], out.elem);
+  rw.replace_op(v, {rw.op_with_constant("Mul", value_ref<vertex_t<G>>{conv, 0}, scale, like(out))});
   return success();
 }
 }  // namespace detail
