@@ -200,11 +200,12 @@ std::vector<vertex_t<G>> canonical_order(const G& g) {
   // What reaches no output is walked from its vertices in the order of their
   // first result's name, so that the order does not depend on how the graph was
   // built (a cycle would otherwise print rotated after each round trip).
-  std::vector<std::pair<std::string_view, V>> rest;
+  // Names are copied: an IR may return its values and names by value.
+  std::vector<std::pair<std::string, V>> rest;
   for (auto [it, end] = vertices(g); it != end; ++it) {
     node_kind k = T::kind(g, *it);
     if ((k == node_kind::op || k == node_kind::constant) && !done[*it])
-      rest.emplace_back(T::num_outputs(g, *it) > 0 ? std::string_view(T::value(g, *it, 0).name) : T::name(g, *it), *it);
+      rest.emplace_back(T::num_outputs(g, *it) > 0 ? std::string(T::value(g, *it, 0).name) : std::string(T::name(g, *it)), *it);
   }
   std::stable_sort(rest.begin(), rest.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& r : rest) visit(r.second);
