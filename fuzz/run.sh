@@ -31,7 +31,11 @@ while (($#)); do
   esac
 done
 ((${#targets[@]})) || targets=(fuzz_text fuzz_onnx fuzz_exec)
+# Each fuzzer runs in the work directory: paths given relative to here must not
+# change meaning there.
+[[ $build = /* ]] || build="$PWD/$build"
 work=${work:-$build/runs}
+[[ $work = /* ]] || work="$PWD/$work"
 models=${NNREWRITE_MODELS_DIR:-$here/../shared/models}
 mkdir -p "$work"
 
