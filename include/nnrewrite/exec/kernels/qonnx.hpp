@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "nnrewrite/exec/kernel.hpp"
+#include "nnrewrite/ir/quant.hpp"
 
 namespace nnrewrite::exec::kernels {
 
@@ -35,41 +36,13 @@ std::vector<tensor> multithreshold(const kernel_context& c) {
   return single(std::move(y));
 }
 
-// Rounding modes of Quant and Trunc.
-inline double round_with(const std::string& mode, double v) {
-  if (mode == "ROUND") return std::nearbyint(v);  // half to even (numpy.round)
-  if (mode == "CEIL") return std::ceil(v);
-  if (mode == "FLOOR") return std::floor(v);
-  if (mode == "UP") return v < 0 ? std::floor(v) : std::ceil(v);    // away from zero
-  if (mode == "DOWN") return std::trunc(v);                         // toward zero
-  if (mode == "HALF_UP") return std::round(v);                      // half away from zero
-  if (mode == "HALF_DOWN") {                                        // half toward zero
-    const double f = std::floor(v);
-    if (v - f == 0.5) return v < 0 ? f + 1 : f;
-    return std::round(v);
-  }
-  throw unsupported_error("rounding_mode '" + mode + "' is not one of ROUND, CEIL, FLOOR, UP, DOWN, HALF_UP, HALF_DOWN");
-}
-
-inline std::string upper(std::string s) {
-  for (auto& ch : s) ch = char(std::toupper(static_cast<unsigned char>(ch)));
-  return s;
-}
-
-inline double quant_min(bool is_signed, bool narrow, double bits) {
-  return is_signed ? -std::ldexp(1.0, int(bits) - 1) + (narrow ? 1 : 0) : 0.0;
-}
-inline double quant_max(bool is_signed, bool narrow, double bits) {
-  return is_signed ? std::ldexp(1.0, int(bits) - 1) - 1 : std::ldexp(1.0, int(bits)) - 1 - (narrow ? 1 : 0);
-}
-
 // y = (round(clip(x/s + z, qmin, qmax)) - z) * s, broadcasting scale, zero point
 // and bit width against x. A signed 1-bit Quant is bipolar, as in QONNX.
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> quant(const kernel_context& c) {
   const tensor& x = c.in(0);
   const bool is_signed = c.attr_int("signed", 1) != 0, narrow = c.attr_int("narrow", 0) != 0;
-  const std::string mode = upper(c.attr_string("rounding_mode", "ROUND"));
+  const rounding_mode mode = rounding_mode_or_throw(c.attr_string("rounding_mode", "ROUND"));
   const shape_t shape = broadcast_shapes(broadcast_shapes(broadcast_shapes(x.shape(), c.in(1).shape()), c.in(2).shape()), c.in(3).shape());
   const tensor xs = expand_to(x.cast(element_type::float64), shape), s = expand_to(c.in(1).cast(element_type::float64), shape);
   const tensor z = expand_to(c.in(2).cast(element_type::float64), shape), b = expand_to(c.in(3).cast(element_type::float64), shape);
@@ -78,9 +51,9 @@ std::vector<tensor> quant(const kernel_context& c) {
     const double bits = b.get(i), scale = s.get(i), zp = z.get(i);
     if (!(bits >= 1) || std::nearbyint(bits) != bits) throw shape_error("Quant bit width must be an integer >= 1, got " + std::to_string(bits));
     if (scale == 0 || !std::isfinite(scale)) throw shape_error("Quant scale must be finite and non-zero, got " + std::to_string(scale));
-    double q = xs.get(i) / scale + zp;
-    if (bits == 1 && is_signed) q = q >= 0 ? 1.0 : -1.0;
-    else q = round_with(mode, std::clamp(q, quant_min(is_signed, narrow, bits), quant_max(is_signed, narrow, bits)));
+    const double q = bits == 1 && is_signed
+                         ? bipolar_level(xs.get(i), scale, zp)
+                         : quantize_level(mode, xs.get(i), scale, zp, quant_min(is_signed, narrow, bits), quant_max(is_signed, narrow, bits));
     y.set(i, (q - zp) * scale);
   }
   return single(y.cast(x.type() == element_type::float64 ? element_type::float64 : element_type::float32));
@@ -99,7 +72,7 @@ std::vector<tensor> bipolar_quant(const kernel_context& c) {
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> trunc(const kernel_context& c) {
   const tensor& x = c.in(0);
-  const std::string mode = upper(c.attr_string("rounding_mode", "FLOOR"));
+  const rounding_mode mode = rounding_mode_or_throw(c.attr_string("rounding_mode", "FLOOR"));
   const bool seven = c.inputs.size() >= 7;
   const double scale = c.scalar(1, "scale"), zp = c.scalar(2, "zero point"), in_bits = c.scalar(3, "input bit width");
   if (scale == 0 || !std::isfinite(scale)) throw shape_error("Trunc scale must be finite and non-zero");
