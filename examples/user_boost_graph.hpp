@@ -100,7 +100,9 @@ struct nnrewrite::ir_traits<user::graph> : nnrewrite::default_ir_traits<user::gr
     const std::string k(name);
     return g[v].params.erase(k) + g[v].text_params.erase(k) + g[v].int_lists.erase(k) > 0;
   }
-  // Floats are kept as float32, integers as int64; other element types are refused.
+  // Floats are kept as float32, integers as int64; other element types are refused
+  // (and said so up front, for rules that would like another type).
+  static bool holds_constants_of(element_type e) { return e == element_type::float32 || e == element_type::int64; }
   static void set_constant_value(G& g, vertex v, tensor t) {
     const bool integer = std::holds_alternative<tensor::i64_array>(t.data());
     if (t.type() != (integer ? element_type::int64 : element_type::float32))

@@ -14,9 +14,11 @@ struct op_arity {
   int min_outputs, max_outputs;  // max -1: variadic
 };
 
+// QONNX's domain, FINN's older name for it, and "onnx.brevitas", where older
+// Brevitas exports put Quant (QONNX reads it as its own).
 inline bool is_qonnx_domain(std::string_view domain) {
   return domain == "qonnx.custom_op.general" || domain == "finn.custom_op.general" ||
-         domain == "qonnx.custom_op.channels_last";
+         domain == "qonnx.custom_op.channels_last" || domain == "onnx.brevitas";
 }
 
 inline bool is_onnx_domain(std::string_view domain) { return domain.empty() || domain == "ai.onnx"; }

@@ -22,6 +22,7 @@
 //                     connect(g, src, out_port, dst, in_port)
 //                     replace_uses(g, from, from_port, to, to_port)
 //                     erase_node(g, v)
+//   optional          holds_constants_of(element_type) -> bool   (default: every type)
 //
 // Any Boost graph whose bundles are nnrewrite::node and nnrewrite::port_edge
 // (nnrewrite::model among them) gets default_ir_traits<G>, which implements all of
@@ -250,5 +251,16 @@ template <ir_graph G>
 using held_value_info = detail::held<decltype(ir_traits<G>::value(std::declval<const G&>(), std::declval<vertex_t<G>>(), 0))>;
 template <ir_graph G>
 using held_attributes = detail::held<decltype(ir_traits<G>::attributes(std::declval<const G&>(), std::declval<vertex_t<G>>()))>;
+
+// Whether G's constants can hold element type e: the optional customization point
+// `ir_traits<G>::holds_constants_of(element_type) -> bool` (an IR without it
+// holds every type). A rule that would like a float64 constant asks first.
+template <ir_graph G>
+bool holds_constants_of(element_type e) {
+  if constexpr (requires { { ir_traits<G>::holds_constants_of(e) } -> std::convertible_to<bool>; })
+    return ir_traits<G>::holds_constants_of(e);
+  else
+    return true;
+}
 
 }  // namespace nnrewrite
