@@ -212,7 +212,9 @@ int cmd_streamline(const streamline_args& a) {
   const auto t1 = clock::now();
   nr::streamline::streamline_options opt;
   opt.driver.trace = a.trace;
-  const nr::rewrite_result r = nr::streamline::streamline(g, opt);
+  // A target runs the rule families it wants; without one, every family runs.
+  const nr::rewrite_result r = a.target == "fpga-dataflow" ? nr::streamline::streamline(g, nr::target::fpga_dataflow{}, opt)
+                                                            : nr::streamline::streamline(g, opt);
   const auto t2 = clock::now();
   const std::size_t before = count_ops(original), after = count_ops(g);
   std::cout << "streamline: " << before << " -> " << after << " nodes, " << nr::to_string(r) << "\n";

@@ -82,3 +82,26 @@ TEST_CASE("a user-defined target", "[target]") {
     CHECK(target_traits<my_npu>::name == "my-npu");
   });
 }
+
+TEST_CASE("streamline(g, target) runs the rule families the target wants", "[target]") {
+  // my_npu does not want threshold rounding: the thresholds stay as absorbed.
+  const char* text = R"(graph {
+    input %x: float32[1,3] !INT4
+    const %w: float32[3,2] !INT2 = [1, -1, 0, 1, -2, 1]
+    node mm: MatMul(%x, %w) -> %mm: float32[1,2]
+    const %a: float32[] = [0.3]
+    node mul: Mul(%mm, %a) -> %m: float32[1,2]
+    const %t: float32[1,2] = [-0.5, 0.5]
+    node mt: qonnx.custom_op.general.MultiThreshold(%m, %t) {out_dtype = "UINT2"} -> %y: float32[1,2] !UINT2
+    output %y
+  })";
+  check::on_every_ir(text, [](auto& g, const auto& original) {
+    const auto r = streamline::streamline(g, my_npu{});
+    CHECK(r.per_pattern.count("AbsorbMulIntoMultiThreshold") == 1);
+    CHECK(r.per_pattern.count("RoundAndClipThresholds") == 0);
+    check::require_equivalent(original, g, 20);
+  });
+  model h = parse_text(text);
+  const auto all = streamline::streamline(h, fpga_dataflow{});
+  CHECK(all.per_pattern.count("RoundAndClipThresholds") == 1);
+}

@@ -4,6 +4,9 @@
 #include "check.hpp"
 #include "nnrewrite/onnx.hpp"
 
+#include <filesystem>
+#include <iostream>
+
 using namespace nnrewrite;
 
 namespace {
@@ -46,4 +49,25 @@ TEST_CASE("the README's streamlining snippet", "[streamline][readme]") {
   CHECK(r.converged);
   CHECK(more.per_pattern["AbsorbScalarMulAddIntoTopK"] == 2);
   CHECK(check::count(g) == 10);
+}
+
+TEST_CASE("the synthetic FINN-style MLP of ../shared/models streamlines to integer layers and the head", "[streamline][models]") {
+  const std::filesystem::path path = std::filesystem::path(NNREWRITE_MODELS_DIR) / "synthetic" / "mlp_L16_W64_s1.onnx";
+  if (!std::filesystem::exists(path)) {
+    std::cout << "SKIPPED: " << path.string() << " not found (set the CMake cache variable NNREWRITE_MODELS_DIR)\n";
+    return;
+  }
+  const model original = onnx_io::load_onnx(path);
+  model g = onnx_io::load_onnx(path);
+  REQUIRE(check::count(g, "MatMul") == 16);
+  const auto r = streamline::streamline(g);
+  INFO(to_string(r));
+  CHECK(r.converged);
+  // Every block's Mul and Add went into the next thresholds: only the head's stay.
+  CHECK(check::count(g, "MatMul") == 16);
+  CHECK(check::count(g, "MultiThreshold") == 16);
+  CHECK(check::count(g, "Mul") == 1);
+  CHECK(check::count(g, "Add") == 1);
+  CHECK(check::count(g) == 34);
+  check::require_equivalent(original, g, 200);
 }

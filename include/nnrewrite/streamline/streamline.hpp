@@ -1,13 +1,15 @@
 // The streamlining rule families and the classic preset.
 //
-//   streamline(g)   FINN's Streamline() sequence (../shared/spec/streamlining.md,
-//                   "Presets"): each rule to its own fixpoint under the worklist
+//   streamline(g)   value-info inference over the whole graph, the QONNX front
+//                   end (qonnx.hpp), then FINN's Streamline()
+//                   sequence (../shared/spec/streamlining.md, "Presets"): each rule to its own fixpoint under the worklist
 //                   driver, with the cleanup set (constant folding, identity
 //                   removal, value-info inference, dead nodes) in every step, then
 //                   RoundAndClipThresholds. Returns one rewrite_result with the
 //                   counts of every rule that fired.
 //
-// Users compose their own sets from populate_normalize_patterns,
+// streamline(g, target) runs only the rule families the target wants. Users
+// compose their own sets from populate_qonnx_patterns, populate_normalize_patterns,
 // populate_absorb_patterns, populate_reorder_patterns and
 // populate_threshold_patterns.
 #pragma once
@@ -18,14 +20,19 @@
 #include "nnrewrite/rewrite/driver.hpp"
 #include "nnrewrite/streamline/absorb.hpp"
 #include "nnrewrite/streamline/normalize.hpp"
+#include "nnrewrite/streamline/qonnx.hpp"
 #include "nnrewrite/streamline/reorder.hpp"
 #include "nnrewrite/streamline/round_thresholds.hpp"
+#include "nnrewrite/target/target.hpp"
 
 namespace nnrewrite::streamline {
 
 struct streamline_options {
   // Used for every step (limits, tracing, expensive checks, error policy).
   driver_config driver{};
+  // First run the QONNX front end (FoldQuantWeights, ConvertQuantActToMultiThreshold),
+  // so that a Brevitas export goes in as it is.
+  bool convert_qonnx = true;
   // Run RoundAndClipThresholds at the end.
   bool round_thresholds = true;
 };
@@ -41,49 +48,90 @@ inline void accumulate(rewrite_result& total, rewrite_result&& step) {
   for (auto& t : step.trace) total.trace.push_back(std::move(t));
 }
 
+// One step of a preset: a rule set run to its fixpoint, and the family it is of
+// (a target may not want a family: target_traits<T>::wants).
+template <ir_graph G>
+struct streamline_step {
+  target::rule_family family;
+  void (*add)(pattern_set<G>&);
+};
+
 // The steps of FINN's Streamline(), in its order.
 template <ir_graph G>
-std::vector<void (*)(pattern_set<G>&)> classic_steps() {
+std::vector<streamline_step<G>> classic_steps() {
   using S = pattern_set<G>&;
+  using F = target::rule_family;
   return {
-      [](S s) { s.template add<ConvertSubToAdd<G>>(); },
-      [](S s) { s.template add<ConvertDivToMul<G>>(); },
-      [](S s) { s.template add<BatchNormToAffine<G>>(); },
-      [](S s) { s.template add<ConvertSignToThres<G>>(); },
-      [](S s) { s.template add<MoveMulPastMaxPool<G>>(); },
-      [](S s) { s.template add<AbsorbSignBiasIntoMultiThreshold<G>>(); },
-      [](S s) { s.template add<MoveScalarLinearPastInvariants<G>>(); },
-      [](S s) { s.template add<MoveAddPastMul<G>>(); },
-      [](S s) { s.template add<MoveScalarAddPastMatMul<G>>(); },
-      [](S s) { s.template add<MoveScalarMulPastMatMul<G>>(); },
-      [](S s) { s.template add<MoveScalarMulPastConv<G>>(); },
-      [](S s) { s.template add<MoveAddPastMul<G>>(); },
-      [](S s) { s.template add<CollapseRepeatedAdd<G>>(); },
-      [](S s) { s.template add<CollapseRepeatedMul<G>>(); },
-      [](S s) { s.template add<MoveMulPastMaxPool<G>>(); },
-      [](S s) { s.template add<AbsorbAddIntoMultiThreshold<G>>(); },
-      [](S s) { s.template add<FactorOutMulSignMagnitude<G>>(); },
-      [](S s) { s.template add<AbsorbMulIntoMultiThreshold<G>>(); },
-      [](S s) { s.template add<Absorb1BitMulIntoMatMul<G>>(); },
-      [](S s) { s.template add<Absorb1BitMulIntoConv<G>>(); },
+      {F::normalize, [](S s) { s.template add<ConvertSubToAdd<G>>(); }},
+      {F::normalize, [](S s) { s.template add<ConvertDivToMul<G>>(); }},
+      {F::normalize, [](S s) { s.template add<BatchNormToAffine<G>>(); }},
+      {F::normalize, [](S s) { s.template add<ConvertSignToThres<G>>(); }},
+      {F::reorder, [](S s) { s.template add<MoveMulPastMaxPool<G>>(); }},
+      {F::absorb, [](S s) { s.template add<AbsorbSignBiasIntoMultiThreshold<G>>(); }},
+      {F::reorder, [](S s) { s.template add<MoveScalarLinearPastInvariants<G>>(); }},
+      {F::reorder, [](S s) { s.template add<MoveAddPastMul<G>>(); }},
+      {F::reorder, [](S s) { s.template add<MoveScalarAddPastMatMul<G>>(); }},
+      {F::reorder, [](S s) { s.template add<MoveAddPastConv<G>>(); }},
+      {F::reorder, [](S s) { s.template add<MoveScalarMulPastMatMul<G>>(); }},
+      {F::reorder, [](S s) { s.template add<MoveScalarMulPastConv<G>>(); }},
+      {F::reorder, [](S s) { s.template add<MoveAddPastMul<G>>(); }},
+      {F::normalize, [](S s) { s.template add<CollapseRepeatedAdd<G>>(); }},
+      {F::normalize, [](S s) { s.template add<CollapseRepeatedMul<G>>(); }},
+      {F::reorder, [](S s) { s.template add<MoveMulPastMaxPool<G>>(); }},
+      {F::absorb, [](S s) { s.template add<AbsorbAddIntoMultiThreshold<G>>(); }},
+      {F::absorb, [](S s) { s.template add<FactorOutMulSignMagnitude<G>>(); }},
+      {F::absorb, [](S s) { s.template add<AbsorbMulIntoMultiThreshold<G>>(); }},
+      {F::absorb, [](S s) { s.template add<Absorb1BitMulIntoMatMul<G>>(); }},
+      {F::absorb, [](S s) { s.template add<Absorb1BitMulIntoConv<G>>(); }},
   };
 }
 
-// Runs the classic sequence. A step that throws leaves the graph as that step
-// found it (the driver restores its run); the steps before it stay applied.
+// The whole preset: the front end (when asked for), the classic steps, threshold
+// rounding (when asked for).
 template <ir_graph G>
-[[nodiscard]] rewrite_result streamline(G& g, const streamline_options& opt = {}) {
+std::vector<streamline_step<G>> preset_steps(const streamline_options& opt) {
+  using F = target::rule_family;
+  std::vector<streamline_step<G>> steps;
+  if (opt.convert_qonnx) steps.push_back({F::qonnx, [](pattern_set<G>& s) { populate_qonnx_patterns(s); }});
+  for (const auto& s : classic_steps<G>()) steps.push_back(s);
+  if (opt.round_thresholds) steps.push_back({F::thresholds, [](pattern_set<G>& s) { populate_threshold_patterns(s); }});
+  return steps;
+}
+
+namespace detail {
+template <ir_graph G, class Wants>
+rewrite_result run_steps(G& g, const streamline_options& opt, Wants wants) {
   rewrite_result total;
   total.converged = true;
-  auto run = [&](void (*add)(pattern_set<G>&)) {
+  // The rules read data types (integer accumulators, 1-bit weights): infer them
+  // over the whole graph once; the steps keep them current where they rewrite.
+  {
+    pattern_set<G> infer;
+    infer.template add<infer_value_info<G>>();
+    accumulate(total, apply_patterns_greedily(g, infer, opt.driver));
+  }
+  for (const auto& step : preset_steps<G>(opt)) {
+    if (!wants(step.family)) continue;
     pattern_set<G> set;
-    add(set);
+    step.add(set);
     populate_cleanup_patterns(set);
     accumulate(total, apply_patterns_greedily(g, set, opt.driver));
-  };
-  for (auto step : classic_steps<G>()) run(step);
-  if (opt.round_thresholds) run([](pattern_set<G>& s) { populate_threshold_patterns(s); });
+  }
   return total;
+}
+}  // namespace detail
+
+// Runs the preset. A step that throws leaves the graph as that step found it (the
+// driver restores its run); the steps before it stay applied.
+template <ir_graph G>
+[[nodiscard]] rewrite_result streamline(G& g, const streamline_options& opt = {}) {
+  return detail::run_steps(g, opt, [](target::rule_family) { return true; });
+}
+
+// The same, with only the families `Target` wants (target_traits<Target>::wants).
+template <ir_graph G, target::backend_target Target>
+[[nodiscard]] rewrite_result streamline(G& g, const Target&, const streamline_options& opt = {}) {
+  return detail::run_steps(g, opt, [](target::rule_family f) { return target::target_traits<Target>::wants(f); });
 }
 
 #ifdef NNREWRITE_SEPARATE_COMPILATION

@@ -51,7 +51,15 @@ inline constexpr std::string_view to_string(op_role r) {
   return names[static_cast<int>(r)];
 }
 
-enum class rule_family : std::uint8_t { normalize, absorb, reorder, thresholds };
+// The streamlining rule families (streamline/*.hpp): the QONNX front end,
+// arithmetic normalisation, absorption into thresholds and weights, moving linear
+// ops, threshold rounding.
+enum class rule_family : std::uint8_t { qonnx, normalize, absorb, reorder, thresholds };
+
+inline constexpr std::string_view to_string(rule_family f) {
+  constexpr std::string_view names[] = {"qonnx", "normalize", "absorb", "reorder", "thresholds"};
+  return names[static_cast<int>(f)];
+}
 
 // The roles of ONNX's and QONNX's ops, as most targets see them.
 inline op_role onnx_role(std::string_view domain, std::string_view op) {
@@ -83,9 +91,14 @@ struct node_context {
   bool feeds_weighted = false;  // some weighted op or activation is downstream of it
 };
 
-// The primary template forwards to members of T.
+// The primary template is empty; for a T with the members itself, target_traits
+// forwards to them. (So asking backend_target<X> of any X is a clean "no".)
 template <class T>
-struct target_traits {
+struct target_traits {};
+
+template <class T>
+  requires requires { T::name; }
+struct target_traits<T> {
   static constexpr std::string_view name = T::name;
   static op_role role(std::string_view domain, std::string_view op) { return T::role(domain, op); }
   static std::string_view preferred_layout() { return T::preferred_layout(); }
