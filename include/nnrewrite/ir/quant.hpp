@@ -68,16 +68,26 @@ inline double quant_max(bool is_signed, bool narrow, double bits) {
   return is_signed ? std::ldexp(1.0, int(bits) - 1) - 1 : std::ldexp(1.0, int(bits)) - 1 - (narrow ? 1 : 0);
 }
 
+namespace detail {
+// u = x/s + z as sum + err exactly (Knuth's two-sum on the rounded x/s and z).
+struct exact_sum {
+  double sum, err;
+};
+inline exact_sum level_argument(double x, double s, double z) {
+  const double a = x / s, sum = a + z, b = sum - a;
+  return {sum, (a - (sum - b)) + (z - b)};
+}
+}  // namespace detail
+
 // The level of the real number u = x/s + z: round(clip(u, lo, hi)), or for a
 // bipolar quantizer u >= 0 ? 1 : -1. x/s is rounded once (to double) and z is
 // added without loss (two-sum), so a zero point cannot swallow a small x/s: with
 // float32 x and s the level is that of the exact u, as MultiThreshold's
 // thresholds (threshold_for_level) see it.
 inline double quantize_level(rounding_mode mode, double x, double s, double z, double lo, double hi) {
-  const double a = x / s, sum = a + z;
+  const auto [sum, err] = detail::level_argument(x, s, z);
   if (std::isnan(sum)) return sum;
   if (!std::isfinite(sum)) return sum > 0 ? hi : lo;
-  const double b = sum - a, err = (a - (sum - b)) + (z - b);  // u = sum + err exactly
   if (sum > hi) return hi;
   if (sum < lo) return lo;
   double r = round_with(mode, sum);
@@ -87,10 +97,9 @@ inline double quantize_level(rounding_mode mode, double x, double s, double z, d
   return std::clamp(r, lo, hi);
 }
 inline double bipolar_level(double x, double s, double z) {
-  const double a = x / s, sum = a + z;
+  const auto [sum, err] = detail::level_argument(x, s, z);
   if (std::isnan(sum)) return sum;
   if (sum != 0 || !std::isfinite(sum)) return sum > 0 ? 1.0 : -1.0;
-  const double b = sum - a, err = (a - (sum - b)) + (z - b);
   return err >= 0 ? 1.0 : -1.0;
 }
 
@@ -120,6 +129,15 @@ inline level_threshold threshold_for_level(rounding_mode mode, double k) {
   return {k, false};
 }
 
+// A threshold as a float32 (for an IR whose constants cannot be float64): the
+// smallest float >= at (strict: > at). Exact for float32 data compared with it
+// directly; a scale absorbed later may round a strict one's margin away.
+inline float float32_threshold_as_float(double at, bool strict) {
+  float f = static_cast<float>(at);  // the nearest float
+  if (double(f) < at || (strict && double(f) == at)) f = std::nextafter(f, std::numeric_limits<float>::infinity());
+  return f;
+}
+
 // A MultiThreshold compares with >=; this is the threshold (a double) that makes
 // `x >= result` mean `x >= at` (strict: `x > at`) for every float32 x. A strict
 // threshold sits halfway between `at` and the next float32 above it: wide enough
@@ -128,19 +146,9 @@ inline level_threshold threshold_for_level(rounding_mode mode, double k) {
 // right side, where RoundAndClipThresholds then makes it exact.
 inline double float32_threshold(double at, bool strict) {
   if (!strict || !std::isfinite(at)) return at;
-  float next = static_cast<float>(at);  // the nearest float: none lies between it and at
-  if (double(next) <= at) next = std::nextafter(next, std::numeric_limits<float>::infinity());
+  const float next = float32_threshold_as_float(at, true);  // the smallest float above at
   if (std::isinf(next)) return std::nextafter(at, std::numeric_limits<double>::infinity());
   return at + (double(next) - at) / 2;
-}
-
-// The same as a float32 (for an IR whose constants cannot be float64): the
-// smallest float >= at (strict: > at). Exact for float32 data compared with it
-// directly; a scale absorbed later may round a strict one's margin away.
-inline float float32_threshold_as_float(double at, bool strict) {
-  float f = static_cast<float>(at);  // the nearest float
-  if (double(f) < at || (strict && double(f) == at)) f = std::nextafter(f, std::numeric_limits<float>::infinity());
-  return f;
 }
 
 }  // namespace nnrewrite

@@ -37,6 +37,9 @@ struct quantizer {
   int bits = 1;
   rounding_mode mode = rounding_mode::round;
 
+  bool unit_scale() const {
+    return scale.all_of([](auto e) { return double(e) == 1.0; });
+  }
   // The level of u = x/s + z (for a bipolar quantizer, its sign).
   double level(double x, double s) const {
     if (bipolar_op) return x >= 0 ? 1.0 : -1.0;
@@ -174,8 +177,7 @@ class FoldQuantWeights final : public rewrite_pattern<G> {
     const tensor levels = tensor::broadcast(wt.cast(element_type::float64), q->scale.cast(element_type::float64),
                                             element_type::float64,
                                             [&](double x, double s) { return q->level(x, s) - q->zero_point; });
-    const bool unit_scale = q->scale.all_of([](auto e) { return double(e) == 1.0; });
-    if (unit_scale) {
+    if (q->unit_scale()) {
       replace_with_constant(v, levels.cast(wt.type()), detail::level_type(*q), rw);
       return success();
     }
@@ -335,10 +337,10 @@ class ConvertQuantActToMultiThreshold final : public rewrite_pattern<G> {
     attribute_map attrs{{"out_dtype", dtype->name()}, {"out_scale", out_scale}, {"out_bias", out_bias}};
     if (!xi.layout.empty()) attrs.emplace("data_layout", xi.layout);
     const value_ref<V> th = rw.constant(t.to_tensor(in_double ? element_type::float64 : element_type::float32), out.name + "_thresholds");
-    value_info levels = like(out, q->scale.all_of([](auto e) { return double(e) == 1.0; }) ? "" : "_levels");
+    value_info levels = like(out, q->unit_scale() ? "" : "_levels");
     levels.dtype = *dtype;
     const value_ref<V> mt = rw.op("MultiThreshold", {data, th}, std::move(levels), std::move(attrs), qonnx_domain);
-    if (q->scale.all_of([](auto e) { return double(e) == 1.0; }))
+    if (q->unit_scale())
       rw.replace_op(v, {mt});
     else
       rw.replace_op(v, {rw.op_with_constant("Mul", mt, q->scale.cast(out.elem), like(out))});
