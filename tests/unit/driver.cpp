@@ -92,6 +92,41 @@ TEST_CASE("greedy driver reaches the fixpoint and keeps the function", "[driver]
   CHECK(fmt::format("{}", r) == to_string(r));
 }
 
+TEST_CASE("seed_rooted_ops_only: patterns rooted at any op see only what rewrites touch", "[driver]") {
+  // Two Mul chains; an any-op pattern counts the ops it is tried on.
+  model g = parse_text(R"(graph {
+    input %x: float32[4]
+    const %a: float32[] = [2]
+    const %b: float32[] = [3]
+    node m1: Mul(%x, %a) -> %m1: float32[4]
+    node m2: Mul(%m1, %b) -> %m2: float32[4]
+    node r: Relu(%m2) -> %r: float32[4]
+    node n: Neg(%r) -> %n: float32[4]
+    node a: Abs(%n) -> %y: float32[4]
+    output %y
+  })");
+  auto set = collapse_set();
+  std::vector<std::string> seen;
+  set.add_lambda("Observe", "", 0, [&](V v, rewriter<model>& rw) {
+    seen.emplace_back(T::name(rw.graph(), v));
+    return failure("observes only");
+  });
+  driver_config cfg;
+  cfg.seed_rooted_ops_only = true;
+  CHECK(apply_patterns_greedily(g, set, cfg).rewrites == 1);
+  // The Relu because the rewrite changed its operand, the Neg as a user of what
+  // changed; never the Abs (no pattern is rooted at it, nothing next to it changed).
+  CHECK(std::count(seen.begin(), seen.end(), "a") == 0);
+  CHECK(std::count(seen.begin(), seen.end(), "r") >= 1);
+  CHECK(set.roots_at("", "Mul"));
+  CHECK_FALSE(set.roots_at("", "Neg"));
+  CHECK(set.has_any_root());
+  seen.clear();
+  cfg.seed_rooted_ops_only = false;
+  (void)apply_patterns_greedily(g, set, cfg);
+  CHECK(std::count(seen.begin(), seen.end(), "a") >= 1);
+}
+
 TEST_CASE("any worklist order gives the same graph (confluence)", "[driver]") {
   auto run = [](std::optional<std::uint64_t> seed, bool top_down) {
     model g = mul_chain(30);

@@ -154,18 +154,25 @@ class data_type {
 
   // Whether `v` is one of this type's values. Floats (and SCALEDINT, whose scale is
   // unknown) allow everything, as in QONNX.
-  bool allowed(double v) const {
-    switch (kind_) {
-      case kind::bipolar: return v == -1.0 || v == 1.0;
-      case kind::ternary: return v == -1.0 || v == 0.0 || v == 1.0;
-      case kind::integer: return v >= min() && v <= max() && std::nearbyint(v) == v;
-      case kind::fixed: {
-        double q = v / step();
-        return v >= min() && v <= max() && std::nearbyint(q) == q;
+  // allowed() as a function object with the range computed once, for checking
+  // many values (a weight tensor): `t.all_of(type.allowed_predicate())`.
+  auto allowed_predicate() const {
+    return [k = kind_, lo = min(), hi = max(), st = step()](auto x) {
+      const double v = double(x);
+      switch (k) {
+        case kind::bipolar: return v == -1.0 || v == 1.0;
+        case kind::ternary: return v == -1.0 || v == 0.0 || v == 1.0;
+        case kind::integer: return v >= lo && v <= hi && std::nearbyint(v) == v;
+        case kind::fixed: {
+          const double q = v / st;
+          return v >= lo && v <= hi && std::nearbyint(q) == q;
+        }
+        default: return true;
       }
-      default: return true;
-    }
+    };
   }
+
+  bool allowed(double v) const { return allowed_predicate()(v); }
 
   // QONNX DataType.get_smallest_possible: the first type in the order BINARY,
   // UINT1..64, BIPOLAR, TERNARY, INT1..64 whose [min, max] holds `v`; FLOAT32 for a

@@ -23,6 +23,9 @@
 //                     replace_uses(g, from, from_port, to, to_port)
 //                     erase_node(g, v)
 //   optional          holds_constants_of(element_type) -> bool   (default: every type)
+//                     exchange_constant_value(g, v, tensor) -> tensor (the old
+//                     value, moved out; without it: a copy, then set_constant_value;
+//                     override it together with set_constant_value)
 //
 // Any Boost graph whose bundles are nnrewrite::node and nnrewrite::port_edge
 // (nnrewrite::model among them) gets default_ir_traits<G>, which implements all of
@@ -56,6 +59,13 @@ struct port_pair {
 
 template <class G>
 struct ir_traits;
+
+// Graphs whose vertex and edge bundles are nnrewrite's own.
+template <class G>
+concept has_nnrewrite_bundles = graph<G> && requires(const G& g, vertex_t<G> v, edge_t<G> e) {
+  { g[v] } -> std::convertible_to<const node&>;
+  { g[e] } -> std::convertible_to<const port_edge&>;
+};
 
 template <class G>
 struct default_ir_traits {
@@ -102,6 +112,14 @@ struct default_ir_traits {
   static void set_constant_value(G& g, vertex v, tensor t) {
     if (g[v].kind != node_kind::constant) throw graph_error(g[v].name, "is not a constant");
     g[v].value = std::move(t);
+  }
+  // Only for nnrewrite's bundles: a specialization that inherits these defaults
+  // for its own structs falls back to copy + set_constant_value.
+  static tensor exchange_constant_value(G& g, vertex v, tensor t)
+    requires has_nnrewrite_bundles<G>
+  {
+    if (g[v].kind != node_kind::constant || !g[v].value) throw graph_error(g[v].name, "is not a constant");
+    return std::exchange(*g[v].value, std::move(t));
   }
   static void set_value(G& g, vertex v, int port, value_info info) {
     auto& outs = g[v].outputs;
@@ -181,13 +199,6 @@ struct default_ir_traits {
   }
 };
 
-// Graphs whose vertex and edge bundles are nnrewrite's own.
-template <class G>
-concept has_nnrewrite_bundles = graph<G> && requires(const G& g, vertex_t<G> v, edge_t<G> e) {
-  { g[v] } -> std::convertible_to<const node&>;
-  { g[e] } -> std::convertible_to<const port_edge&>;
-};
-
 // The customization point. The primary template is empty on purpose: a graph type
 // with its own vertex structs must specialize it (ir_graph<G> names what is
 // missing until it does). Graphs with nnrewrite's bundles get the defaults.
@@ -261,6 +272,24 @@ bool holds_constants_of(element_type e) {
     return ir_traits<G>::holds_constants_of(e);
   else
     return true;
+}
+
+
+// Sets constant v to t and returns its old value: the optional customization
+// point `ir_traits<G>::exchange_constant_value` moves it out (no copy of a large
+// weight tensor); an IR without it pays one copy.
+template <ir_graph G>
+tensor exchange_constant_value(G& g, vertex_t<G> v, tensor t) {
+  using T = ir_traits<G>;
+  if constexpr (requires { { T::exchange_constant_value(g, v, std::move(t)) } -> std::same_as<tensor>; }) {
+    return T::exchange_constant_value(g, v, std::move(t));
+  } else {
+    const auto current = T::constant_value(g, v);
+    if (!current) throw graph_error(std::string(T::name(g, v)), "is not a constant");
+    tensor old = *current;
+    T::set_constant_value(g, v, std::move(t));
+    return old;
+  }
 }
 
 }  // namespace nnrewrite

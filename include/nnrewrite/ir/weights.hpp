@@ -80,22 +80,36 @@ void for_each_weight_channel(const shape_t& w, const weight_layout& l, F f) {
   const std::int64_t folded_ext = l.fold == weight_layout::folding::into_out ? out_ext : in_ext;
   if (l.fold != weight_layout::folding::none && folded_ext % l.groups != 0)
     throw shape_error("weight axis of extent " + std::to_string(folded_ext) + " does not split into " + std::to_string(l.groups) + " groups");
+  // Row by row along the last axis: the axes before it are fixed within a row,
+  // so the inner loop only varies whichever of (out, in, group) is last.
+  const std::int64_t last = std::int64_t(rank) - 1, n = num_elements(w), row = w[std::size_t(last)];
+  if (row == 0) return;
+  const bool out_last = l.out_axis == last, in_last = l.in_axis == last, group_last = l.group_axis == last;
+  const bool plain = l.group_axis < 0 && l.fold == weight_layout::folding::none;
   shape_t idx(rank, 0);
-  const std::int64_t n = num_elements(w);
-  for (std::int64_t e = 0; e < n; ++e) {
-    const std::int64_t o = idx[std::size_t(l.out_axis)], i = idx[std::size_t(l.in_axis)];
-    std::int64_t out = o, in = i;
-    if (l.group_axis >= 0) {
-      const std::int64_t g = idx[std::size_t(l.group_axis)];
-      out = g * out_ext + o;
-      in = g * in_ext + i;
-    } else if (l.fold == weight_layout::folding::into_out) {
-      in = (o / (out_ext / l.groups)) * in_ext + i;
-    } else if (l.fold == weight_layout::folding::into_in) {
-      out = (i / (in_ext / l.groups)) * out_ext + o;
+  for (std::int64_t e = 0; e < n; e += row) {
+    const std::int64_t o0 = out_last ? 0 : idx[std::size_t(l.out_axis)], i0 = in_last ? 0 : idx[std::size_t(l.in_axis)];
+    if (plain && out_last) {
+      for (std::int64_t j = 0; j < row; ++j) f(e + j, j, i0);
+    } else if (plain && in_last) {
+      for (std::int64_t j = 0; j < row; ++j) f(e + j, o0, j);
+    } else if (plain) {
+      for (std::int64_t j = 0; j < row; ++j) f(e + j, o0, i0);
+    } else {
+      const std::int64_t g0 = l.group_axis < 0 || group_last ? 0 : idx[std::size_t(l.group_axis)];
+      for (std::int64_t j = 0; j < row; ++j) {
+        const std::int64_t o = out_last ? j : o0, i = in_last ? j : i0;
+        if (l.group_axis >= 0) {
+          const std::int64_t g = group_last ? j : g0;
+          f(e + j, g * out_ext + o, g * in_ext + i);
+        } else if (l.fold == weight_layout::folding::into_out) {
+          f(e + j, o, (o / (out_ext / l.groups)) * in_ext + i);
+        } else {
+          f(e + j, (i / (in_ext / l.groups)) * out_ext + o, i);
+        }
+      }
     }
-    f(e, out, in);
-    for (std::size_t d = rank; d-- > 0;) {
+    for (std::size_t d = std::size_t(last); d-- > 0;) {
       if (++idx[d] < w[d]) break;
       idx[d] = 0;
     }
@@ -107,24 +121,42 @@ inline void check_count(std::span<const double> s, std::int64_t channels, const 
 }
 }  // namespace detail
 
+namespace detail {
+// W with every weight multiplied by s[channel], the channel being its output
+// channel (`output` true) or input channel: one pass over W's own storage type.
+inline tensor scale_channels(const tensor& w, const weight_layout& l, std::span<const double> s, bool output) {
+  tensor r = w;
+  std::visit(
+      [&](auto& dst) {
+        using A = std::decay_t<decltype(dst)>;
+        const A& src = std::get<A>(w.data());
+        for_each_weight_channel(w.shape(), l, [&](std::int64_t e, std::int64_t out, std::int64_t in) {
+          dst[e] = tensor::convert<typename A::Scalar>(double(src[e]) * s[std::size_t(output ? out : in)]);
+        });
+      },
+      r.data());
+  return r;
+}
+}  // namespace detail
+
+// f(value, output channel, input channel) for every weight of W, in W's order.
+template <class F>
+void for_each_weight(const tensor& w, const weight_layout& l, F f) {
+  std::visit([&](const auto& src) {
+    detail::for_each_weight_channel(w.shape(), l, [&](std::int64_t e, std::int64_t out, std::int64_t in) { f(double(src[e]), out, in); });
+  }, w.data());
+}
+
 // W with every weight of output channel c multiplied by s[c].
 inline tensor scale_output_channels(const tensor& w, const weight_layout& l, std::span<const double> s) {
   detail::check_count(s, l.output_channels(w.shape()), "scale_output_channels");
-  tensor r = w;
-  detail::for_each_weight_channel(w.shape(), l, [&](std::int64_t e, std::int64_t out, std::int64_t) {
-    r.set(e, w.get(e) * s[std::size_t(out)]);
-  });
-  return r;
+  return detail::scale_channels(w, l, s, /*output=*/true);
 }
 
 // W with every weight of input channel c multiplied by s[c].
 inline tensor scale_input_channels(const tensor& w, const weight_layout& l, std::span<const double> s) {
   detail::check_count(s, l.input_channels(w.shape()), "scale_input_channels");
-  tensor r = w;
-  detail::for_each_weight_channel(w.shape(), l, [&](std::int64_t e, std::int64_t, std::int64_t in) {
-    r.set(e, w.get(e) * s[std::size_t(in)]);
-  });
-  return r;
+  return detail::scale_channels(w, l, s, /*output=*/false);
 }
 
 // What a constant that is c[i] on every element of input channel i becomes at
@@ -134,27 +166,21 @@ inline tensor scale_input_channels(const tensor& w, const weight_layout& l, std:
 inline std::vector<double> through_weights(const tensor& w, const weight_layout& l, std::span<const double> c) {
   detail::check_count(c, l.input_channels(w.shape()), "through_weights");
   std::vector<double> r(std::size_t(l.output_channels(w.shape())), 0.0);
-  detail::for_each_weight_channel(w.shape(), l, [&](std::int64_t e, std::int64_t out, std::int64_t in) {
-    r[std::size_t(out)] += w.get(e) * c[std::size_t(in)];
-  });
+  for_each_weight(w, l, [&](double x, std::int64_t out, std::int64_t in) { r[std::size_t(out)] += x * c[std::size_t(in)]; });
   return r;
 }
 
 // max |w| per output channel (the weight range DFQ equalizes).
 inline std::vector<double> output_channel_ranges(const tensor& w, const weight_layout& l) {
   std::vector<double> r(std::size_t(l.output_channels(w.shape())), 0.0);
-  detail::for_each_weight_channel(w.shape(), l, [&](std::int64_t e, std::int64_t out, std::int64_t) {
-    r[std::size_t(out)] = std::max(r[std::size_t(out)], std::abs(w.get(e)));
-  });
+  for_each_weight(w, l, [&](double x, std::int64_t out, std::int64_t) { r[std::size_t(out)] = std::max(r[std::size_t(out)], std::abs(x)); });
   return r;
 }
 
 // max |w| per input channel.
 inline std::vector<double> input_channel_ranges(const tensor& w, const weight_layout& l) {
   std::vector<double> r(std::size_t(l.input_channels(w.shape())), 0.0);
-  detail::for_each_weight_channel(w.shape(), l, [&](std::int64_t e, std::int64_t, std::int64_t in) {
-    r[std::size_t(in)] = std::max(r[std::size_t(in)], std::abs(w.get(e)));
-  });
+  for_each_weight(w, l, [&](double x, std::int64_t, std::int64_t in) { r[std::size_t(in)] = std::max(r[std::size_t(in)], std::abs(x)); });
   return r;
 }
 

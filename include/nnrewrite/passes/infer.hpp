@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "nnrewrite/exec/kernels/conv.hpp"
@@ -39,27 +40,43 @@ inline bool one_of(std::string_view op, std::initializer_list<std::string_view> 
   return std::find(ops.begin(), ops.end(), op) != ops.end();
 }
 
-// Ops whose results have their first operand's shape, element type and layout.
-inline bool is_shape_preserving(std::string_view op) {
-  return one_of(op, {"Identity", "Relu", "Sigmoid", "Tanh", "Neg", "Abs", "Sqrt", "Exp", "Log", "Floor", "Ceil",
-                     "Round", "Sign", "Erf", "LeakyRelu", "HardSigmoid", "HardSwish", "Selu", "Elu", "Softmax",
-                     "LogSoftmax", "Clip", "Not", "Reciprocal", "Quant", "BipolarQuant", "Trunc", "MultiThreshold",
-                     "BatchNormalization", "Dropout", "Cast", "Softplus", "Softsign", "Sin", "Cos"});
+// What inference knows about an op type, as bits: one hash lookup per question
+// instead of a walk over a list of names (inference runs on every touched node).
+namespace op_bits {
+inline constexpr unsigned shape_preserving = 1;  // results have the first operand's shape, element type and layout
+inline constexpr unsigned broadcasting = 2;
+inline constexpr unsigned comparison = 4;
+inline constexpr unsigned data_type_keeping = 8;  // QONNX's "idempotent" data-type ops: they move or select values
+inline constexpr unsigned mac = 16;
+}  // namespace op_bits
+inline unsigned op_class(std::string_view op) {
+  static const std::unordered_map<std::string_view, unsigned> table = [] {
+    std::unordered_map<std::string_view, unsigned> t;
+    auto mark = [&](unsigned bit, std::initializer_list<std::string_view> ops) {
+      for (auto o : ops) t[o] |= bit;
+    };
+    mark(op_bits::shape_preserving, {"Identity", "Relu", "Sigmoid", "Tanh", "Neg", "Abs", "Sqrt", "Exp", "Log", "Floor", "Ceil",
+                            "Round", "Sign", "Erf", "LeakyRelu", "HardSigmoid", "HardSwish", "Selu", "Elu", "Softmax",
+                            "LogSoftmax", "Clip", "Not", "Reciprocal", "Quant", "BipolarQuant", "Trunc",
+                            "MultiThreshold", "BatchNormalization", "Dropout", "Cast", "Softplus", "Softsign", "Sin",
+                            "Cos"});
+    mark(op_bits::broadcasting, {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "And", "Or", "Xor", "Equal",
+                        "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Where", "PRelu", "Mod", "BitShift"});
+    mark(op_bits::comparison, {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Not"});
+    mark(op_bits::data_type_keeping, {"Identity", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "MaxPool", "Slice",
+                             "Gather", "Concat", "Split", "Pad", "Expand", "Tile", "Resize", "Upsample",
+                             "GlobalMaxPool", "DepthToSpace", "SpaceToDepth", "ReduceMax", "ReduceMin", "Im2Col"});
+    mark(op_bits::mac, {"MatMul", "Gemm", "Conv", "ConvTranspose"});
+    return t;
+  }();
+  const auto it = table.find(op);
+  return it == table.end() ? 0u : it->second;
 }
-inline bool is_broadcasting(std::string_view op) {
-  return one_of(op, {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "And", "Or", "Xor", "Equal",
-                     "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Where", "PRelu", "Mod", "BitShift"});
-}
-inline bool is_comparison(std::string_view op) {
-  return one_of(op, {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Not"});
-}
-// QONNX's "idempotent" data-type ops: they move or select values, never compute new ones.
-inline bool keeps_data_type(std::string_view op) {
-  return one_of(op, {"Identity", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "MaxPool", "Slice",
-                     "Gather", "Concat", "Split", "Pad", "Expand", "Tile", "Resize", "Upsample", "GlobalMaxPool",
-                     "DepthToSpace", "SpaceToDepth", "ReduceMax", "ReduceMin", "Im2Col"});
-}
-inline bool is_mac(std::string_view op) { return one_of(op, {"MatMul", "Gemm", "Conv", "ConvTranspose"}); }
+inline bool is_shape_preserving(std::string_view op) { return op_class(op) & op_bits::shape_preserving; }
+inline bool is_broadcasting(std::string_view op) { return op_class(op) & op_bits::broadcasting; }
+inline bool is_comparison(std::string_view op) { return op_class(op) & op_bits::comparison; }
+inline bool keeps_data_type(std::string_view op) { return op_class(op) & op_bits::data_type_keeping; }
+inline bool is_mac(std::string_view op) { return op_class(op) & op_bits::mac; }
 
 // numpy broadcasting on partly known dims; nullopt when unknown, throws when incompatible.
 inline std::optional<dims> broadcast_dims(const std::optional<dims>& a, const std::optional<dims>& b) {

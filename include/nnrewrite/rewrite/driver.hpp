@@ -49,6 +49,11 @@ struct driver_config {
   // consistent state (every rewrite that completed stays; the log is dropped after
   // each, which bounds its memory on huge graphs). Never an invalid graph.
   bool restore_on_error = true;
+  // Seed the worklist and the final sweep only with ops a pattern is rooted at by
+  // type (MLIR's applyOpPatternsGreedily on chosen ops): patterns rooted at any op
+  // then see only what rewrites touch. For a graph already at those patterns'
+  // fixpoint, as after a cleanup run: streamline() runs its steps this way.
+  bool seed_rooted_ops_only = false;
   // Record every attempt (pattern, node, applied or why not) in the result.
   bool trace = false;
   non_convergence policy = non_convergence::report;
@@ -243,8 +248,12 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
       auto order = topological_order(g);
       wl.reserve(order.size());
       if (cfg.top_down) std::reverse(order.begin(), order.end());
-      for (V v : order)
-        if (!rw.is_erased(v) && (T::kind(g, v) == node_kind::op || (cfg.erase_dead && is_dead(g, v)))) wl.push(v);
+      for (V v : order) {
+        if (rw.is_erased(v)) continue;
+        if (T::kind(g, v) == node_kind::op ? !cfg.seed_rooted_ops_only || patterns.roots_at(T::domain(g, v), T::op_type(g, v))
+                                           : cfg.erase_dead && is_dead(g, v))
+          wl.push(v);
+      }
       const std::size_t rewrites_before = result.rewrites, dead_before = result.dead_erased;
       while (auto next = wl.pop()) {
         const V v = *next;

@@ -129,6 +129,12 @@ class pattern_set {
   }
   // An op of ONNX's domain.
   const std::vector<const pattern*>& for_op(std::string_view op_type) const { return for_op("", op_type); }
+  // Whether some pattern is rooted at any op.
+  bool has_any_root() const { return !any_root_.empty(); }
+  // Whether a pattern is rooted at this op type itself (not only at any op).
+  bool roots_at(std::string_view domain, std::string_view op_type) const {
+    return by_root_.find(root_view{domain_family(domain), op_type}) != by_root_.end();
+  }
   std::size_t size() const { return owned_.size(); }
   std::vector<const pattern*> all() const {
     std::vector<const pattern*> r;

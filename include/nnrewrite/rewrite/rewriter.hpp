@@ -240,11 +240,9 @@ class rewriter {
   }
 
   void set_constant(V v, tensor t) {
-    const auto current = T::constant_value(g_, v);
-    if (!current) throw graph_error(describe(g_, v), "is not a constant");
-    tensor old = *current;
+    if (!T::constant_value(g_, v)) throw graph_error(describe(g_, v), "is not a constant");
     value_info old_info = T::value(g_, v, 0);
-    T::set_constant_value(g_, v, std::move(t));
+    tensor old = exchange_constant_value(g_, v, std::move(t));
     value_info info = old_info;
     info.elem = T::constant_value(g_, v)->type();
     info.shape = to_dims(T::constant_value(g_, v)->shape());

@@ -14,6 +14,8 @@
 // channelwise along its channel axis (data_layout), computed in double.
 #pragma once
 
+#include <algorithm>
+
 #include "nnrewrite/ir/weights.hpp"
 #include "nnrewrite/streamline/common.hpp"
 
@@ -192,10 +194,24 @@ class absorb_1bit_mul : public rewrite_pattern<G> {
     } catch (const shape_error&) {
       return failure("the scale's length is not the output channel count");
     }
-    const tensor scaled = scale_output_channels(*wt, *layout, a);
+    // Every product must stay within W's data type. A weight times 1 is itself;
+    // times -1 it stays when the type is symmetric (BIPOLAR, TERNARY, floats);
+    // times 0 when the type holds 0. Only what these do not settle is checked.
     const data_type wtype = T::value(g, w->node, w->port).qonnx_type();
-    for (std::int64_t i = 0; i < scaled.size(); ++i)
-      if (!wtype.allowed(scaled.get(i))) return failure("a product leaves the weights' data type");
+    const bool symmetric = wtype.min() == -wtype.max();
+    const bool settled = std::all_of(a.begin(), a.end(), [&](double x) {
+      return x == 1 || (x == -1 && symmetric) || (x == 0 && wtype.allowed(0));
+    });
+    if (!settled) {
+      const auto allowed = wtype.allowed_predicate();
+      bool ok = true;
+      for_each_weight(*wt, *layout, [&](double x, std::int64_t out, std::int64_t) {
+        const double f = a[std::size_t(out)];
+        ok = ok && (f == 1 || allowed(x * f));
+      });
+      if (!ok) return failure("a product leaves the weights' data type");
+    }
+    tensor scaled = scale_output_channels(*wt, *layout, a);
     // A bias is scaled with its channel: (x*W + b) * a = x*(W*a) + b*a.
     std::optional<tensor> bias;
     if (const auto b = layout->bias_operand >= 0 ? operand(g, mac, layout->bias_operand) : std::nullopt) {
@@ -206,7 +222,7 @@ class absorb_1bit_mul : public rewrite_pattern<G> {
       for (std::int64_t i = 0; i < oc; ++i) bias->set(i, bias->get(i) * a[std::size_t(i)]);
       *bias = bias->cast(bt->type());
     }
-    rw.replace_constant_operand(mac, 1, scaled);
+    rw.replace_constant_operand(mac, 1, std::move(scaled));
     if (bias) rw.replace_constant_operand(mac, layout->bias_operand, std::move(*bias));
     rw.replace_op(v, {m->x});
     return success();

@@ -99,6 +99,15 @@ std::vector<streamline_step<G>> preset_steps(const streamline_options& opt) {
 }
 
 namespace detail {
+// Whether some op of g is of a type a pattern of `set` is rooted at.
+template <ir_graph G>
+bool has_root_in(const G& g, const pattern_set<G>& set) {
+  using T = ir_traits<G>;
+  for (auto [it, end] = vertices(g); it != end; ++it)
+    if (T::kind(g, *it) == node_kind::op && !set.for_op(T::domain(g, *it), T::op_type(g, *it)).empty()) return true;
+  return false;
+}
+
 template <ir_graph G, class Wants>
 rewrite_result run_steps(G& g, const streamline_options& opt, Wants wants) {
   rewrite_result total;
@@ -110,12 +119,22 @@ rewrite_result run_steps(G& g, const streamline_options& opt, Wants wants) {
     infer.template add<infer_value_info<G>>();
     accumulate(total, apply_patterns_greedily(g, infer, opt.driver));
   }
+  // After a step reaches its fixpoint, no cleanup pattern applies anywhere: a later
+  // step need only try its own rules' root ops (and what their rewrites touch;
+  // a rule rooted at any op still sees every op), and a step none of whose rules
+  // is rooted at an op type present is skipped.
+  bool at_cleanup_fixpoint = false;
   for (const auto& step : preset_steps<G>(opt)) {
     if (!wants(step.family)) continue;
     pattern_set<G> set;
     step.add(set);
+    if (at_cleanup_fixpoint && !has_root_in(g, set)) continue;
+    driver_config cfg = opt.driver;
+    cfg.seed_rooted_ops_only = at_cleanup_fixpoint && !set.has_any_root();
     populate_cleanup_patterns(set);
-    accumulate(total, apply_patterns_greedily(g, set, opt.driver));
+    rewrite_result r = apply_patterns_greedily(g, set, cfg);
+    at_cleanup_fixpoint = r.converged;
+    accumulate(total, std::move(r));
   }
   return total;
 }
