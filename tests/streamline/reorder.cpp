@@ -401,3 +401,97 @@ TEST_CASE("Moves refuse a constant that broadcasts the data to another shape", "
   CHECK(q.rewrites == 0);
   CHECK(check::why_not(q, "MoveMulPastAdd") == "the Mul broadcasts the data to another shape");
 }
+
+TEST_CASE("MoveScalesPastIm2Col: past Im2Col and Pad when the pad value is 0", "[streamline][reorder]") {
+  const auto [op, consumer] = GENERATE(table<const char*, const char*>({
+      {"Mul", R"txt(qonnx.custom_op.general.Im2Col(%s) {kernel_size = [2, 2], stride = [1, 1], pad_amount = [1, 0, 1, 1],
+                input_shape = "(1,4,4,3)"} -> %f: float32[1,5,4,12])txt"},
+      {"Div", R"txt(qonnx.custom_op.general.Im2Col(%s) {kernel_size = [3, 3], stride = [2, 2], pad_amount = [1, 1, 1, 1],
+                pad_value = 0, input_shape = "(1,4,4,3)"} -> %f: float32[1,2,2,27])txt"},
+      {"Mul", R"txt(qonnx.custom_op.general.Im2Col(%s) {kernel_size = [2, 2], stride = [1, 1], pad_value = 5,
+                input_shape = "(1,4,4,3)"} -> %f: float32[1,3,3,12])txt"},  // a pad value, but nothing padded
+      {"Mul", R"(Pad(%s, %pads) -> %f: float32[1,5,6,3])"},
+      {"Div", R"(Pad(%s, %pads) {mode = "edge"} -> %f: float32[1,5,6,3])"},
+  }));
+  const std::string text = std::string(R"(graph {
+    input %x: float32[1,4,4,3]
+    const %a: float32[] = [-0.75]
+    const %pads: int64[8] = [0, 1, 1, 0, 0, 0, 1, 0]
+    node s: )") + op + R"((%x, %a) -> %s: float32[1,4,4,3]
+    node f: )" + consumer + R"(
+    output %f
+  })";
+  check::on_every_ir(text.c_str(), [](auto& g, const auto& original) {
+    pattern_set<std::decay_t<decltype(g)>> both;
+    both.template add<MoveScalesPastIm2Col<std::decay_t<decltype(g)>>>("Im2Col");
+    both.template add<MoveScalesPastIm2Col<std::decay_t<decltype(g)>>>("Pad");
+    driver_config cfg;
+    cfg.expensive_checks = true;
+    CHECK(apply_patterns_greedily(g, both, cfg).rewrites == 1);
+    const auto out = find_value(g, "f");
+    REQUIRE(out);
+    const auto type = std::string(ir_traits<std::decay_t<decltype(g)>>::op_type(g, out->node));
+    CHECK((type == "Mul" || type == "Div"));
+    check::require_equivalent(original, g);
+  });
+}
+
+TEST_CASE("MoveScalesPastIm2Col refuses a non-zero pad value (FINN moves the scale anyway)", "[streamline][reorder][finn-wrong]") {
+  const auto consumer = GENERATE(
+      R"txt(qonnx.custom_op.general.Im2Col(%s) {kernel_size = [2, 2], stride = [1, 1], pad_amount = [1, 1, 0, 0],
+         pad_value = 3, input_shape = "(1,3,3,2)"} -> %f: float32[1,3,3,8])txt",
+      R"(Pad(%s, %pads, %pv) -> %f: float32[1,4,4,2])");
+  const std::string text = std::string(R"(graph {
+    input %x: float32[1,3,3,2]
+    const %a: float32[] = [2]
+    const %pads: int64[8] = [0, 1, 0, 0, 0, 0, 1, 0]
+    const %pv: float32[] = [3]
+    node s: Mul(%x, %a) -> %s: float32[1,3,3,2]
+    node f: )") + consumer + R"(
+    output %f
+  })";
+  model g = parse_text(text);
+  pattern_set<model> set;
+  populate_reorder_patterns(set);
+  driver_config cfg;
+  cfg.trace = true;
+  const auto r = apply_patterns_greedily(g, set, cfg);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "MoveScalesPastIm2Col") == "the pad value is not 0");
+
+  // What FINN builds: the same op after an unscaled input, then the scale. The
+  // padded border becomes 2*3 = 6 instead of 3.
+  std::string finn = text;
+  finn.replace(finn.find("node s: Mul(%x, %a) -> %s"), std::string("node s: Mul(%x, %a) -> %s").size(), "node s: Identity(%x) -> %s");
+  finn.replace(finn.find("-> %f:"), 6, "-> %g:");
+  finn.replace(finn.find("output %f"), 9, "node f: Mul(%g, %a) -> %f: float32[" + std::string(consumer[0] == 'q' ? "1,3,3,8" : "1,4,4,2") +
+                                             "]\n output %f");
+  CHECK_FALSE(exec::check_equivalence(parse_text(text), parse_text(finn)).ok());
+}
+
+TEST_CASE("MoveAddPastConv: FINN's channelwise Add before an unpadded Conv, 32 shapes", "[streamline][reorder]") {
+  // Input size, kernel, stride, input and output channels: 2^5 cases, each with a bias.
+  const int idim = GENERATE(4, 7), k = GENERATE(1, 3), stride = GENERATE(1, 2), ich = GENERATE(2, 4), och = GENERATE(2, 4);
+  const int odim = (idim - k) / stride + 1;
+  auto values = [](int n, int mul, int mod, int off) {
+    std::string v;
+    for (int i = 0; i < n; ++i) v += (i ? ", " : "") + std::to_string((i * mul) % mod - off);
+    return v;
+  };
+  const std::string text = fmt::format(R"(graph {{
+    input %x: float32[1,{0},{1},{1}]
+    const %a: float32[1,{0},1,1] = [{2}]
+    const %w: float32[{3},{0},{4},{4}] = [{5}]
+    const %b: float32[{3}] = [{6}]
+    node add: Add(%x, %a) -> %add: float32[1,{0},{1},{1}]
+    node conv: Conv(%add, %w, %b) {{kernel_shape = [{4}, {4}], strides = [{7}, {7}]}} -> %conv: float32[1,{3},{8},{8}]
+    output %conv
+  }})", ich, idim, values(ich, 3, 7, 3), och, k, values(och * ich * k * k, 5, 9, 4), values(och, 2, 5, 2), stride, odim);
+  check::on_every_ir(text.c_str(), [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveAddPastConv>(g).rewrites == 1);
+    const auto out = find_value(g, "conv");
+    REQUIRE(out);
+    CHECK(ir_traits<std::decay_t<decltype(g)>>::op_type(g, out->node) == "Add");
+    check::require_equivalent(original, g);
+  });
+}

@@ -154,3 +154,72 @@ TEST_CASE("BipolarQuant and Trunc (both QONNX forms)", "[exec][qonnx]") {
     node qonnx.custom_op.general.Trunc(%x, %s, %z, %ib, %os, %oz, %ob) {rounding_mode = "FLOOR"} -> %y: float32[4]
     output %y })", {{"x", f32({4}, {7, 13, -6, 100})}}) == std::vector<double>{4, 12, -8, 28});
 }
+
+TEST_CASE("Im2Col by hand: patches in (kh, kw, c) order, pad_value at the border", "[exec][qonnx]") {
+  // x is 2x2 with 2 channels (NHWC); a 2x2 kernel with one row of padding on top
+  // (pad_value 7) gives two patches of 8 values.
+  auto y = run1(R"txt(graph {
+    input %x: float32[1,2,2,2]
+    node qonnx.custom_op.general.Im2Col(%x) {kernel_size = [2, 2], stride = [1, 1], pad_amount = [1, 0, 0, 0],
+                                             pad_value = 7, input_shape = "(1,2,2,2)"} -> %y: float32[1,2,1,8]
+    output %y })txt", {{"x", f32({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8})}});
+  CHECK(y == std::vector<double>{7, 7, 7, 7, 1, 2, 3, 4, /**/ 1, 2, 3, 4, 5, 6, 7, 8});
+}
+
+TEST_CASE("Im2Col followed by a MatMul is the Conv it lowers (stride, dilation, asymmetric pads)", "[exec][qonnx]") {
+  const auto [stride, dilation, pads] = GENERATE(table<int, int, std::string>({
+      {1, 1, "0, 0, 0, 0"}, {2, 1, "1, 0, 0, 1"}, {1, 2, "1, 2, 2, 1"}, {2, 2, "2, 1, 1, 0"}}));
+  // Conv weights W[o, c, ky, kx] (2 out, 3 in, 2x2) and the same as a MatMul
+  // matrix Wm[(ky*2 + kx)*3 + c, o].
+  std::vector<double> w(2 * 3 * 2 * 2);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = double(int(i * 5 % 7) - 3);
+  std::vector<double> wm(12 * 2);
+  for (int o = 0; o < 2; ++o)
+    for (int c = 0; c < 3; ++c)
+      for (int ky = 0; ky < 2; ++ky)
+        for (int kx = 0; kx < 2; ++kx) wm[std::size_t(((ky * 2 + kx) * 3 + c) * 2 + o)] = w[std::size_t(((o * 3 + c) * 2 + ky) * 2 + kx)];
+  auto list = [](const std::vector<double>& v) {
+    std::string s;
+    for (double x : v) s += (s.empty() ? "" : ", ") + std::to_string(int(x));
+    return s;
+  };
+  const std::vector<int> p = [&] {
+    std::vector<int> r;
+    for (char ch : pads)
+      if (ch >= '0' && ch <= '9') r.push_back(ch - '0');
+    return r;
+  }();
+  const int oh = (7 + p[0] + p[2] - dilation - 1) / stride + 1, ow = (6 + p[1] + p[3] - dilation - 1) / stride + 1;
+  const std::string conv = "graph {\n input %x: float32[1,7,6,3]\n const %w: float32[2,3,2,2] = [" + list(w) +
+                           "]\n"
+                           " node Transpose(%x) {perm = [0, 3, 1, 2]} -> %nchw: float32[1,3,7,6]\n"
+                           " node Conv(%nchw, %w) {kernel_shape = [2, 2], strides = [" +
+                           std::to_string(stride) + ", " + std::to_string(stride) + "], dilations = [" + std::to_string(dilation) + ", " +
+                           std::to_string(dilation) + "], pads = [" + pads + "]} -> %c: float32[1,2," + std::to_string(oh) + "," +
+                           std::to_string(ow) + "]\n node Transpose(%c) {perm = [0, 2, 3, 1]} -> %y: float32[1," + std::to_string(oh) +
+                           "," + std::to_string(ow) + ",2]\n output %y\n}";
+  const std::string lowered = "graph {\n input %x: float32[1,7,6,3]\n const %wm: float32[12,2] = [" + list(wm) +
+                              "]\n node qonnx.custom_op.general.Im2Col(%x) {kernel_size = [2, 2], stride = [" + std::to_string(stride) +
+                              ", " + std::to_string(stride) + "], dilations = [" + std::to_string(dilation) + ", " +
+                              std::to_string(dilation) + "], pad_amount = [" + pads + "], input_shape = \"(1,7,6,3)\"} -> %cols: float32[1," +
+                              std::to_string(oh) + "," + std::to_string(ow) + ",12]\n node MatMul(%cols, %wm) -> %y: float32[1," +
+                              std::to_string(oh) + "," + std::to_string(ow) + ",2]\n output %y\n}";
+  exec::equivalence_options opt;
+  opt.rtol = opt.atol = 1e-5;
+  const auto r = exec::check_equivalence(parse_text(conv), parse_text(lowered), opt);
+  INFO(r.first_mismatch);
+  CHECK(r.ok());
+}
+
+TEST_CASE("Im2Col refuses what it cannot compute", "[exec][qonnx]") {
+  auto run = [](const std::string& attrs) {
+    return exec::execute(parse_text(R"(graph {
+      input %x: float32[1,2,2,1]
+      node qonnx.custom_op.general.Im2Col(%x) {)" + attrs + R"(} -> %y: float32[1,1,1,4]
+      output %y })"), {{"x", f32({1, 2, 2, 1}, {1, 2, 3, 4})}});
+  };
+  CHECK_THROWS_WITH(run("kernel_size = [3, 3], stride = [1, 1]"), Catch::Contains("larger than the padded input"));
+  CHECK_THROWS_WITH(run("kernel_size = [2, 2], stride = [0, 1]"), Catch::Contains("must be in [1, 2^31]"));
+  CHECK_THROWS_WITH(run("kernel_size = [2, 2], stride = [1, 1], pad_amount = [0, -1, 0, 0]"), Catch::Contains("pad_amount"));
+  CHECK_THROWS_WITH(run("kernel_size = [2], stride = [1, 1]"), Catch::Contains("2 entries"));
+}

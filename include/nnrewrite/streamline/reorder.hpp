@@ -14,10 +14,16 @@
 //   MoveMulPastMaxPool               MaxPool(x*A), A >= 0         => MaxPool(x) -> Mul(A)
 //   MoveMaxPoolPastMultiThreshold    MT(MaxPool(x)), out_scale>=0 => MaxPool(MT(x))
 //   MoveScalarLinearPastInvariants   f(op(x, c)), c scalar        => op(f(x), c) for shape/copy ops f
+//   MoveScalesPastIm2Col             Im2Col/Pad(a*x), pad value 0 => Im2Col/Pad(x) -> Mul(a)
 //
 // The moved op must feed nothing else (not a fork): moving a forking op would
 // change its other consumers.
 #pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
 
 #include "nnrewrite/ir/weights.hpp"
 #include "nnrewrite/streamline/common.hpp"
@@ -378,6 +384,27 @@ class MoveMulPastMaxPool final : public rewrite_pattern<G> {
   }
 };
 
+// v's producer m (a scalar Mul/Div/Add/Sub) goes after v: v(x) -> op(·, c), the
+// other operands and attributes of v kept. A scalar of rank r would broadcast v's
+// result to rank r: its rank is kept at most the result's.
+template <ir_graph G>
+match_result move_scalar_past(rewriter<G>& rw, vertex_t<G> v, const const_operand_op<G>& m) {
+  using T = ir_traits<G>;
+  const G& g = rw.graph();
+  const auto r = rank_of(g, value_ref<vertex_t<G>>{v, 0});
+  if (!r) return failure("the result's rank is unknown");
+  const value_info out = T::value(g, v, 0);
+  auto ops = operands(g, v);
+  ops[0] = m.x;
+  const std::string op(T::op_type(g, m.node));
+  const vertex_t<G> moved =
+      rw.create_op(std::string(T::op_type(g, v)), std::string(T::domain(g, v)), ops, {like(out, "_unscaled")}, T::attributes(g, v));
+  auto c = m.c;
+  if (m.constant().rank() > *r) c = rw.constant(m.constant().reshape(shape_t{}), T::value(g, c.node, c.port).name);
+  rw.replace_op(v, {rw.op(op, {value_ref<vertex_t<G>>{moved, 0}, c}, like(out))});
+  return success();
+}
+
 // Ops that only move, copy or average values, so that a scalar Mul or Div (and,
 // for all of them here, a scalar Add or Sub) commutes with them.
 inline bool is_scalar_invariant(std::string_view op) {
@@ -404,19 +431,56 @@ class MoveScalarLinearPastInvariants final : public rewrite_pattern<G> {
     if (!m) return failure(why);
     if (!m->constant().is_scalar()) return failure("the constant is not a scalar");
     if (!keeps_data_shape(g, *m)) return failure("the constant broadcasts the data to another shape");
-    const value_info& out = T::value(g, v, 0);
-    // A scalar of rank r would broadcast f's result to rank r: keep its rank at
-    // most the result's.
-    const auto r = rank_of(g, value_ref<vertex_t<G>>{v, 0});
-    if (!r) return failure("the result's rank is unknown");
-    auto ops = operands(g, v);
-    ops[0] = m->x;
-    const vertex_t<G> moved = rw.create_op(f, T::domain(g, v), ops, {like(out, "_unscaled")}, T::attributes(g, v));
-    const std::string_view op = T::op_type(g, m->node);
-    auto c = m->c;
-    if (m->constant().rank() > *r) c = rw.constant(m->constant().reshape(shape_t{}), T::value(g, c.node, c.port).name);
-    rw.replace_op(v, {rw.op(op, {value_ref<vertex_t<G>>{moved, 0}, c}, like(out))});
-    return success();
+    return move_scalar_past(rw, v, *m);
+  }
+};
+
+// Scalar Mul/Div -> Im2Col (QONNX) or Pad (ONNX) => Im2Col/Pad -> Mul/Div. A
+// padded position holds the pad value p and becomes a*p only if the scale goes
+// first: the move is exact when nothing is padded or p = 0 (FINN moves the scale
+// past any pad value). Pad's reflect/edge/wrap modes copy values: always exact.
+template <ir_graph G>
+class MoveScalesPastIm2Col final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  explicit MoveScalesPastIm2Col(std::string root = "Im2Col") : rewrite_pattern<G>("MoveScalesPastIm2Col", std::move(root)) {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    if (T::num_outputs(g, v) != 1) return failure("has more than one result");
+    const char* why = nullptr;
+    const auto m = single_use_producer(g, v, 0, {"Mul", "Div"}, why);
+    if (!m) return failure(why);
+    if (!m->constant().is_scalar()) return failure("the scale is not a scalar");
+    if (!keeps_data_shape(g, *m)) return failure("the scale broadcasts the data to another shape");
+    if (const char* pad = nonzero_padding(g, v)) return failure(pad);
+    return move_scalar_past(rw, v, *m);
+  }
+
+ private:
+  // Why a padded position would not stay as it is, or nullptr.
+  static const char* nonzero_padding(const G& g, vertex_t<G> v) {
+    const auto& attrs = T::attributes(g, v);
+    if (T::op_type(g, v) == "Im2Col") {
+      const auto pads = attribute_or<std::vector<std::int64_t>>(attrs, "pad_amount", {});
+      const bool padded = std::any_of(pads.begin(), pads.end(), [](std::int64_t p) { return p != 0; });
+      return padded && attribute_or<std::int64_t>(attrs, "pad_value", 0) != 0 ? "the pad value is not 0" : nullptr;
+    }
+    if (attribute_or<std::string>(attrs, "mode", "constant") != "constant") return nullptr;
+    // Pad-11 and later: pads and constant_value are operands; before: attributes.
+    double value = attribute_or<double>(attrs, "value", 0.0);
+    if (const auto c = operand(g, v, 2)) {
+      if (T::kind(g, c->node) != node_kind::constant) return "the pad value is not a constant";
+      const auto t = T::constant_value(g, c->node);
+      if (t->size() > 1) return "the pad value is not one number";
+      if (t->size() == 1) value = t->get(0);
+    }
+    if (value == 0) return nullptr;
+    if (const auto p = operand(g, v, 1)) {
+      if (T::kind(g, p->node) != node_kind::constant) return "the pads are not a constant (and the pad value is not 0)";
+      return T::constant_value(g, p->node)->all_of([](auto x) { return x == 0; }) ? nullptr : "the pad value is not 0";
+    }
+    const auto pads = attribute_or<std::vector<std::int64_t>>(attrs, "pads", {});
+    return std::all_of(pads.begin(), pads.end(), [](std::int64_t x) { return x == 0; }) ? nullptr : "the pad value is not 0";
   }
 };
 
@@ -433,6 +497,8 @@ void populate_reorder_patterns(pattern_set<G>& set) {
   set.template add<MoveMaxPoolPastMultiThreshold<G>>();
   set.template add<MoveMulPastMaxPool<G>>();
   set.template add<MoveScalarLinearPastInvariants<G>>();
+  set.template add<MoveScalesPastIm2Col<G>>("Im2Col");
+  set.template add<MoveScalesPastIm2Col<G>>("Pad");
 }
 
 }  // namespace nnrewrite::streamline

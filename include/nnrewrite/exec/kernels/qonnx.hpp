@@ -1,9 +1,10 @@
 // The QONNX ops (domain qonnx.custom_op.general, formerly finn.custom_op.general):
-// MultiThreshold, Quant (alias IntQuant), BipolarQuant, Trunc. Semantics follow
+// MultiThreshold, Quant (alias IntQuant), BipolarQuant, Trunc, Im2Col. Semantics follow
 // qonnx.custom_op.general and ../shared/spec/streamlining.md.
 #pragma once
 
 #include <cmath>
+#include <limits>
 
 #include "nnrewrite/exec/kernel.hpp"
 #include "nnrewrite/ir/quant.hpp"
@@ -89,6 +90,43 @@ std::vector<tensor> trunc(const kernel_context& c) {
     return (round_with(mode, q) - zp) * scale;
   });
   return single(y.cast(element_type::float32));
+}
+
+// Im2Col (QONNX): NHWC x [N, H, W, C] -> [N, OH, OW, KH*KW*C], each patch in the
+// order (kh, kw, c) that lowering a Conv to a MatMul expects; pad_amount is
+// [H_begin, W_begin, H_end, W_end], padded positions hold pad_value.
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> im2col(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  if (x.rank() != 4) throw shape_error("Im2Col needs an NHWC input of rank 4, got " + to_string(x.shape()));
+  const auto k = c.attr_ints("kernel_size"), s = c.attr_ints("stride");
+  const auto d = c.attr_ints("dilations", {1, 1}), p = c.attr_ints("pad_amount", {0, 0, 0, 0});
+  if (k.size() != 2 || s.size() != 2 || d.size() != 2 || p.size() != 4)
+    throw shape_error("Im2Col needs kernel_size, stride and dilations of 2 entries and pad_amount of 4");
+  constexpr std::int64_t big = std::int64_t(1) << 31;  // keeps every product below in range
+  for (auto v : {k[0], k[1], s[0], s[1], d[0], d[1]})
+    if (v < 1 || v > big) throw shape_error("Im2Col kernel_size, stride and dilations must be in [1, 2^31]");
+  for (auto v : p)
+    if (v < 0 || v > big) throw shape_error("Im2Col pad_amount must be in [0, 2^31]");
+  const double pad_value = double(c.attr_int("pad_value", 0));
+  const std::int64_t n = x.shape()[0], h = x.shape()[1], w = x.shape()[2], ch = x.shape()[3];
+  const std::int64_t span_h = h + p[0] + p[2] - d[0] * (k[0] - 1) - 1, span_w = w + p[1] + p[3] - d[1] * (k[1] - 1) - 1;
+  if (span_h < 0 || span_w < 0) throw shape_error("Im2Col kernel is larger than the padded input " + to_string(x.shape()));
+  const std::int64_t oh = span_h / s[0] + 1, ow = span_w / s[1] + 1;
+  if (ch > 0 && k[0] * k[1] > std::numeric_limits<std::int64_t>::max() / ch)
+    throw shape_error("Im2Col patch of " + std::to_string(k[0]) + "x" + std::to_string(k[1]) + "x" + std::to_string(ch) + " is too large");
+  tensor y(x.type(), shape_t{n, oh, ow, k[0] * k[1] * ch});
+  std::int64_t o = 0;
+  for (std::int64_t b = 0; b < n; ++b)
+    for (std::int64_t oy = 0; oy < oh; ++oy)
+      for (std::int64_t ox = 0; ox < ow; ++ox)
+        for (std::int64_t ky = 0; ky < k[0]; ++ky)
+          for (std::int64_t kx = 0; kx < k[1]; ++kx) {
+            const std::int64_t iy = oy * s[0] + ky * d[0] - p[0], ix = ox * s[1] + kx * d[1] - p[1];
+            const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+            for (std::int64_t cc = 0; cc < ch; ++cc, ++o) y.set(o, inside ? x.get(((b * h + iy) * w + ix) * ch + cc) : pad_value);
+          }
+  return single(std::move(y));
 }
 
 }  // namespace nnrewrite::exec::kernels
