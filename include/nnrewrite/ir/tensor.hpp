@@ -197,7 +197,7 @@ class tensor {
   }
   std::vector<double> to_doubles() const {
     std::vector<double> r(static_cast<std::size_t>(size()));
-    for (std::int64_t i = 0; i < size(); ++i) r[std::size_t(i)] = get(i);
+    std::visit([&](const auto& a) { std::copy(a.data(), a.data() + a.size(), r.begin()); }, data_);
     return r;
   }
   std::vector<std::int64_t> to_ints() const {

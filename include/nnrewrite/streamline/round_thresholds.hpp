@@ -26,19 +26,19 @@ class RoundAndClipThresholds final : public rewrite_pattern<G> {
       return failure("its input is not of an integer or fixed-point data type");
     const auto tt = T::constant_value(g, th->node);
     if (!tt || tt->rank() != 2) return failure("the thresholds are not a (channels, steps) matrix");
-    threshold_matrix t(*tt);
-    if (!t.finite()) return failure("a threshold is not finite");
+    const threshold_matrix original(*tt);
+    if (!original.finite()) return failure("a threshold is not finite");
+    threshold_matrix t = original;
     const double step = in.is_fixed_point() ? in.step() : 1.0;
     const double lo = in.min(), hi = in.max() + step;
     t.transform([&](std::int64_t, double v) { return std::clamp(std::ceil(v / step) * step, lo, hi); });
-    // Stored in the thresholds' own element type, exactly: the ceiling of a
-    // float32 (or float64) is one, and the clip bounds are 0 or powers of two.
-    const tensor rounded = t.to_tensor(tt->type());
     const std::optional<data_type> dtype =
         in.is_fixed_point() ? std::optional<data_type>(in) : data_type::smallest_for_range(t.min(), t.max());
-    if (rounded == *tt && rounded.type() == tt->type() && T::value(g, th->node, th->port).dtype == dtype)
-      return failure("its thresholds are already rounded and clipped");
-    rw.replace_constant_operand(v, 1, rounded, dtype);
+    // Compared in double: the ceiling of a float32 (or float64) is one, and the
+    // clip bounds are 0 or powers of two, so the thresholds' own element type
+    // holds the rounded values exactly.
+    if (t == original && T::value(g, th->node, th->port).dtype == dtype) return failure("its thresholds are already rounded and clipped");
+    rw.replace_constant_operand(v, 1, t.to_tensor(tt->type()), dtype);
     return success();
   }
 };
