@@ -19,6 +19,7 @@
 #include <random>
 
 #include "heap.hpp"
+#include "mlp.hpp"
 #include "nnrewrite/onnx.hpp"
 #include "nnrewrite/streamline/streamline.hpp"
 
@@ -46,71 +47,6 @@ void BM_streamline_tfc(benchmark::State& state) {
   state.counters["ops_after"] = double(after);
 }
 
-class mlp_builder {
- public:
-  explicit mlp_builder(int blocks) : rng_(42) {
-    value_info in("x", element_type::float32, dims{1, width});
-    in.dtype = data_type::uint(4);
-    prev_ = T::add_input(g_, in);
-    tensor w(element_type::float32, {width, width});
-    std::uniform_int_distribution<int> wd(-2, 1);
-    for (std::int64_t i = 0; i < w.size(); ++i) w.set(i, wd(rng_));
-    value_info wi = value("w", {width, width});
-    wi.dtype = data_type::int_(2);
-    weights_ = T::add_constant(g_, wi, std::move(w));
-    for (int b = 0; b < blocks; ++b) block(b % 2 == 1);
-    prev_ = op("Mul", {prev_, constant({}, 0.01, 0.02)});
-    prev_ = op("Add", {prev_, constant({}, -1, 1)});
-    T::connect(g_, prev_, 0, T::add_output(g_, "y"), 0);
-  }
-  model take() { return std::move(g_); }
-
- private:
-  static constexpr std::int64_t width = 64, steps = 15;
-  value_info value(const std::string& n, shape_t s) const { return value_info(n, element_type::float32, to_dims(s)); }
-  std::string name() { return "v" + std::to_string(next_++); }
-  V op(const char* type, std::initializer_list<V> operands, attribute_map attrs = {}, const char* domain = "") {
-    const std::string n = name();
-    V v = T::add_op(g_, type, domain, n, std::move(attrs), {value(n, {1, width})});
-    int port = 0;
-    for (V o : operands) T::connect(g_, o, 0, v, port++);
-    return v;
-  }
-  V constant(shape_t s, double lo, double hi) {
-    tensor t(element_type::float32, s);
-    std::uniform_real_distribution<double> d(lo, hi);
-    for (std::int64_t i = 0; i < t.size(); ++i) t.set(i, d(rng_));
-    return T::add_constant(g_, value(name(), s), std::move(t));
-  }
-  void block(bool batchnorm) {
-    prev_ = op("MatMul", {prev_, weights_});
-    prev_ = op("Mul", {prev_, constant({}, 0.01, 0.1)});
-    prev_ = op("Add", {prev_, constant({width}, -1, 1)});
-    if (batchnorm)
-      prev_ = op("BatchNormalization", {prev_, constant({width}, 0.5, 2), constant({width}, -1, 1), constant({width}, -1, 1),
-                                        constant({width}, 0.5, 2)});
-    // Sorted thresholds per channel.
-    tensor t(element_type::float32, {width, steps});
-    std::uniform_real_distribution<double> d(-4, 4);
-    for (std::int64_t c = 0; c < width; ++c) {
-      std::vector<double> row(steps);
-      for (auto& v : row) v = d(rng_);
-      std::sort(row.begin(), row.end());
-      for (std::int64_t s = 0; s < steps; ++s) t.set(c * steps + s, row[std::size_t(s)]);
-    }
-    const V th = T::add_constant(g_, value(name(), {width, steps}), std::move(t));
-    prev_ = op("MultiThreshold", {prev_, th}, {{"out_dtype", std::string("UINT4")}}, "qonnx.custom_op.general");
-    value_info out = T::value(g_, prev_, 0);
-    out.dtype = data_type::uint(4);
-    T::set_value(g_, prev_, 0, out);
-  }
-
-  model g_;
-  std::mt19937_64 rng_;
-  V prev_{}, weights_{};
-  std::size_t next_ = 0;
-};
-
 void BM_streamline_mlp(benchmark::State& state) {
   const int blocks = int(state.range(0));
   std::size_t nodes = 0, peak = 0;
@@ -119,7 +55,7 @@ void BM_streamline_mlp(benchmark::State& state) {
     state.PauseTiming();
     const std::size_t base = heap::live;
     heap::peak = base;
-    model g = mlp_builder(blocks).take();
+    model g = bench::mlp_builder(blocks).take();
     nodes = num_vertices(g);
     state.ResumeTiming();
     const auto t0 = std::chrono::steady_clock::now();

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Instruction counts of streamline() (valgrind --tool=callgrind), which repeat
+# exactly on a noisy VM where times vary 2x. Build the bench preset first:
+#   cmake --preset bench && cmake --build --preset bench --target streamline_count
+#   benchmarks/callgrind.sh [build/bench]
+set -euo pipefail
+build=${1:-build/bench}
+bin="$build/benchmarks/streamline_count"
+command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
+[ -x "$bin" ] || { echo "callgrind.sh: $bin not built" >&2; exit 2; }
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+printf '%-12s %16s %14s\n' workload instructions per_vertex
+for args in "tfc" "mlp 16" "mlp 256" "mlp 4096"; do
+  log="$out/log"
+  valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out/cg" "$bin" $args >"$out/stdout" 2>"$log"
+  ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log")
+  vertices=$(sed -n 's/.*: \([0-9]*\) vertices.*/\1/p' "$out/stdout")
+  printf '%-12s %16s %14s\n' "$args" "$ir" "$((ir / vertices))"
+done

@@ -1,0 +1,42 @@
+// Instructions spent in streamline() alone, for valgrind --tool=callgrind
+// (benchmarks/callgrind.sh): collection is switched on around the call only, so
+// loading and building the graph are not counted. Instruction counts repeat
+// exactly from run to run, unlike times on a shared VM.
+//
+//   streamline_count tfc         FINN's TFC-w1a1 (../shared/models)
+//   streamline_count mlp N       the synthetic MLP of N blocks (mlp.hpp)
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#else
+#define CALLGRIND_TOGGLE_COLLECT
+#endif
+
+#include "mlp.hpp"
+#include "nnrewrite/onnx.hpp"
+#include "nnrewrite/streamline/streamline.hpp"
+
+int main(int argc, char** argv) {
+  using namespace nnrewrite;
+  const std::string what = argc > 1 ? argv[1] : "";
+  model g;
+  if (what == "tfc") {
+    g = onnx_io::load_onnx(std::filesystem::path(NNREWRITE_MODELS_DIR) / "finn_tfc_w1a1_prestreamline.onnx");
+  } else if (what == "mlp" && argc > 2) {
+    g = bench::mlp_builder(std::atoi(argv[2])).take();
+  } else {
+    std::fprintf(stderr, "usage: streamline_count tfc | mlp BLOCKS\n");
+    return 2;
+  }
+  const std::size_t before = num_vertices(g);
+  CALLGRIND_TOGGLE_COLLECT;
+  const auto r = streamline::streamline(g);
+  CALLGRIND_TOGGLE_COLLECT;
+  std::printf("%s: %zu vertices -> %zu, %zu rewrites, %s\n", what.c_str(), before, num_vertices(g), r.rewrites,
+              r.converged ? "converged" : "not converged");
+  return r.converged ? 0 : 1;
+}
