@@ -171,3 +171,16 @@ TEST_CASE("an operand read as one number must hold one", "[exec][errors]") {
   exec::tensor_map in4{{"x", tensor(element_type::float32, shape_t{1, 4}, std::vector<float>{1, 2, 3, 4})}};
   CHECK_THROWS_WITH(exec::execute(k, in4), Catch::Contains("TopK k must hold one value"));
 }
+
+TEST_CASE("ConvTranspose output_shape must give every spatial size", "[exec][errors]") {
+  // Found by fuzz_exec: output_shape = [5] for a 2-D ConvTranspose read a second
+  // size past the end of the attribute.
+  const model g = parse_text(R"(graph {
+    input %x: float32[1,1,2,2]
+    const %w: float32[1,1,2,5] = splat 1
+    node a: ConvTranspose(%x, %w) {output_shape = [5]} -> %y: float32
+    output %y
+  })");
+  exec::tensor_map in{{"x", tensor(element_type::float32, shape_t{1, 1, 2, 2}, std::vector<float>{1, 2, 3, 4})}};
+  CHECK_THROWS_WITH(exec::execute(g, in), Catch::Contains("output_shape needs 2 spatial sizes, got 1"));
+}

@@ -164,6 +164,8 @@ std::vector<tensor> conv_transpose(const kernel_context& c) {
   const std::string auto_pad = c.attr_string("auto_pad", "NOTSET");
   auto output_shape = c.attr_ints("output_shape");
   if (output_shape.size() == sp + 2) output_shape.erase(output_shape.begin(), output_shape.begin() + 2);
+  if (!output_shape.empty() && output_shape.size() != sp)
+    throw shape_error("ConvTranspose output_shape needs " + std::to_string(sp) + " spatial sizes, got " + std::to_string(output_shape.size()));
   shape_t out(sp), pb(sp), pe(sp);
   constexpr std::int64_t huge = std::int64_t(1) << 40;  // sizes checked before any product
   for (std::size_t d = 0; d < sp; ++d) {
@@ -176,6 +178,7 @@ std::vector<tensor> conv_transpose(const kernel_context& c) {
     const std::int64_t full = stride[d] * (in[d] - 1) + out_pad[d] + (kernel[d] - 1) * dil[d] + 1;
     if (!output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       out[d] = !output_shape.empty() ? output_shape[d] : in[d] * stride[d];
+      if (out[d] > huge) throw shape_error("ConvTranspose output_shape must be below 2^40");
       const std::int64_t total = std::max<std::int64_t>(0, full - out[d]);
       pb[d] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
       pe[d] = total - pb[d];
