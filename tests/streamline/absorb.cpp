@@ -231,3 +231,39 @@ TEST_CASE("AbsorbScalarMulAddIntoTopK: the indices do not change", "[streamline]
   CHECK(r.rewrites == 0);
   CHECK(check::why_not(r, "AbsorbScalarMulAddIntoTopK") == "the scale is not positive");
 }
+
+TEST_CASE("AbsorbConsecutiveTransposes removes a Transpose undone by every consumer", "[streamline][absorb]") {
+  const char* text = R"(graph {
+    input %x: float32[1,3,4,5]
+    node t: Transpose(%x) {perm = [0, 2, 3, 1]} -> %t: float32[1,4,5,3]
+    node back1: Transpose(%t) {perm = [0, 3, 1, 2]} -> %b1: float32[1,3,4,5]
+    node back2: Transpose(%t) {perm = [0, 3, 1, 2]} -> %b2: float32[1,3,4,5]
+    node r: Relu(%b1) -> %r: float32[1,3,4,5]
+    node n: Neg(%b2) -> %n: float32[1,3,4,5]
+    output %r
+    output %n
+  })";
+  check::on_every_ir(text, [](auto& g, const auto& original) {
+    CHECK(check::apply<AbsorbConsecutiveTransposes>(g).rewrites == 1);
+    CHECK(check::count(g, "Transpose") == 0);
+    check::require_equivalent(original, g);
+  });
+}
+
+TEST_CASE("AbsorbConsecutiveTransposes needs every consumer to undo the permutation", "[streamline][absorb]") {
+  const auto [consumer, reason] = GENERATE(table<const char*, const char*>({
+      {"Transpose(%t) {perm = [0, 1, 3, 2]} -> %b2: float32[1,4,3,5]", "a consuming Transpose does not undo its permutation"},
+      {"Relu(%t) -> %b2: float32[1,4,5,3]", "a consumer is not a Transpose (or it is a graph output)"},
+  }));
+  model g = parse_text(std::string(R"(graph {
+    input %x: float32[1,3,4,5]
+    node t: Transpose(%x) {perm = [0, 2, 3, 1]} -> %t: float32[1,4,5,3]
+    node back1: Transpose(%t) {perm = [0, 3, 1, 2]} -> %b1: float32[1,3,4,5]
+    node c: )") + consumer + R"(
+    output %b1
+    output %b2
+  })");
+  const auto r = check::apply<AbsorbConsecutiveTransposes>(g, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "AbsorbConsecutiveTransposes", "t") == reason);
+}

@@ -202,3 +202,46 @@ TEST_CASE("RemoveIdentityReshape and RemoveIdentityTranspose", "[streamline][nor
     check::require_equivalent(original, g);
   });
 }
+
+TEST_CASE("CollapseRepeatedTranspose composes the permutations", "[streamline][normalize]") {
+  // The second is the inverse (an identity Transpose is left for
+  // RemoveIdentityTranspose), another permutation, or the first has no perm
+  // (ONNX's default reverses the axes).
+  const auto [first, second, composed] = GENERATE(table<const char*, const char*, std::vector<std::int64_t>>({
+      {"{perm = [0, 2, 3, 1]}", "[0, 3, 1, 2]", {0, 1, 2, 3}},
+      {"{perm = [0, 2, 3, 1]}", "[2, 1, 0, 3]", {3, 2, 0, 1}},
+      {"", "[1, 0, 3, 2]", {2, 3, 0, 1}},
+  }));
+  const std::string text = std::string(R"(graph {
+    input %x: float32[2,3,4,5]
+    node t1: Transpose(%x) )") + first + R"( -> %t1: float32
+    node t2: Transpose(%t1) {perm = )" + second + R"(} -> %t2: float32
+    output %t2
+  })";
+  check::on_every_ir(text.c_str(), [&](auto& g, const auto& original) {
+    using G = std::decay_t<decltype(g)>;
+    CHECK(check::apply<CollapseRepeatedTranspose>(g).rewrites == 1);
+    CHECK(check::count(g, "Transpose") == 1);
+    const auto out = find_value(g, "t2");
+    REQUIRE(out);
+    const auto perm = transpose_perm(g, out->node);
+    REQUIRE(perm);
+    CHECK(*perm == composed);
+    CHECK(ir_traits<G>::kind(g, operand(g, out->node, 0)->node) == node_kind::input);  // straight from x
+    check::require_equivalent(original, g);
+  });
+}
+
+TEST_CASE("CollapseRepeatedTranspose leaves a forking first Transpose alone", "[streamline][normalize]") {
+  model g = parse_text(R"(graph {
+    input %x: float32[2,3,4]
+    node t1: Transpose(%x) {perm = [1, 0, 2]} -> %t1: float32[3,2,4]
+    node t2: Transpose(%t1) {perm = [0, 2, 1]} -> %t2: float32[3,4,2]
+    node r: Relu(%t1) -> %r: float32[3,2,4]
+    output %t2
+    output %r
+  })");
+  const auto r = check::apply<CollapseRepeatedTranspose>(g, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "CollapseRepeatedTranspose", "t2") == "the first Transpose feeds more than one consumer (a fork)");
+}

@@ -9,6 +9,7 @@
 //                                     (1-bit: annotated BIPOLAR/BINARY, or all values in {-1,1} or {0,1})
 //   Absorb1BitMulIntoConv             Conv(x, W) -> Mul(A), A 1-bit    => Conv(x, W * A)
 //   AbsorbScalarMulAddIntoTopK        Mul(a > 0) / Add(a) -> TopK      => TopK (indices only)
+//   AbsorbConsecutiveTransposes       Transpose(p) whose every consumer is Transpose(p^-1) => all removed
 //
 // A and the thresholds are per channel of the MultiThreshold's input: scalar or
 // channelwise along its channel axis (data_layout), computed in double.
@@ -261,6 +262,32 @@ class AbsorbScalarMulAddIntoTopK final : public rewrite_pattern<G> {
   }
 };
 
+// A Transpose all of whose consumers are Transposes by its inverse permutation:
+// every consumer's result is the Transpose's input again, so all of them go.
+template <ir_graph G>
+class AbsorbConsecutiveTransposes final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  AbsorbConsecutiveTransposes() : rewrite_pattern<G>("AbsorbConsecutiveTransposes", "Transpose") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const auto x = operand(g, v, 0);
+    if (!x) return failure("has no input");
+    const auto p = transpose_perm(g, v);
+    if (!p) return failure("its permutation is not known (no perm, and the rank unknown) or not a permutation");
+    const auto users = uses(g, value_ref<vertex_t<G>>{v, 0});
+    if (users.empty()) return failure("its result is not used");
+    for (const auto& u : users) {
+      if (!is_op(g, u.node, "Transpose")) return failure("a consumer is not a Transpose (or it is a graph output)");
+      const auto q = transpose_perm(g, u.node);
+      if (!q || q->size() != p->size() || !is_identity_perm(compose_perms(*p, *q)))
+        return failure("a consuming Transpose does not undo its permutation");
+    }
+    for (const auto& u : users) rw.replace_op(u.node, {*x});
+    return success();
+  }
+};
+
 template <ir_graph G>
 void populate_absorb_patterns(pattern_set<G>& set) {
   set.template add<AbsorbSignBiasIntoMultiThreshold<G>>();
@@ -270,6 +297,7 @@ void populate_absorb_patterns(pattern_set<G>& set) {
   set.template add<Absorb1BitMulIntoMatMul<G>>();
   set.template add<Absorb1BitMulIntoConv<G>>();
   set.template add<AbsorbScalarMulAddIntoTopK<G>>();
+  set.template add<AbsorbConsecutiveTransposes<G>>();
 }
 
 }  // namespace nnrewrite::streamline

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,6 +108,41 @@ std::optional<const_operand_op<G>> single_use_producer(const G& g, vertex_t<G> v
     return std::nullopt;
   }
   return p;
+}
+
+// A Transpose's permutation: its `perm`, else (ONNX's default) the axes reversed
+// when the rank is known; nullopt when neither, or when `perm` is not a
+// permutation of 0..rank-1.
+template <ir_graph G>
+std::optional<std::vector<std::int64_t>> transpose_perm(const G& g, vertex_t<G> v) {
+  const auto& attrs = ir_traits<G>::attributes(g, v);  // held: an IR may return the map by value
+  std::vector<std::int64_t> perm;
+  if (const auto* p = find_attribute<std::vector<std::int64_t>>(attrs, "perm")) {
+    perm = *p;
+  } else {
+    const auto x = operand(g, v, 0);
+    const auto& s = x ? ir_traits<G>::value(g, x->node, x->port).shape : std::nullopt;
+    if (!s) return std::nullopt;
+    for (std::size_t i = s->size(); i-- > 0;) perm.push_back(std::int64_t(i));
+  }
+  std::vector<bool> seen(perm.size(), false);
+  for (auto a : perm) {
+    if (a < 0 || a >= std::int64_t(perm.size()) || seen[std::size_t(a)]) return std::nullopt;
+    seen[std::size_t(a)] = true;
+  }
+  return perm;
+}
+
+// Transpose by p, then by q, is one Transpose by r with r[i] = p[q[i]].
+inline std::vector<std::int64_t> compose_perms(const std::vector<std::int64_t>& p, const std::vector<std::int64_t>& q) {
+  std::vector<std::int64_t> r(q.size());
+  for (std::size_t i = 0; i < q.size(); ++i) r[i] = p[std::size_t(q[i])];
+  return r;
+}
+inline bool is_identity_perm(const std::vector<std::int64_t>& p) {
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (p[i] != std::int64_t(i)) return false;
+  return true;
 }
 
 // The rank of a value when known.

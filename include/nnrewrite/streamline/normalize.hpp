@@ -11,6 +11,7 @@
 //   CollapseRepeatedAdd   Add(Add(x, C0), C1)  -> Add(x, C0 + C1)        (first Add single-use)
 //   CollapseRepeatedMul   Mul(Mul(x, C0), C1)  -> Mul(x, C0 * C1)        (first Mul single-use)
 //   RemoveIdentityReshape / RemoveIdentityTranspose   a Reshape to the input's shape, the identity perm
+//   CollapseRepeatedTranspose   Transpose(Transpose(x, p), q) -> Transpose(x, r), r[i] = p[q[i]]  (first single-use)
 #pragma once
 
 #include "nnrewrite/streamline/common.hpp"
@@ -219,6 +220,27 @@ class RemoveIdentityTranspose final : public rewrite_pattern<G> {
 };
 
 template <ir_graph G>
+class CollapseRepeatedTranspose final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  CollapseRepeatedTranspose() : rewrite_pattern<G>("CollapseRepeatedTranspose", "Transpose") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const auto inner = operand(g, v, 0);
+    if (!inner || !is_op(g, inner->node, "Transpose")) return failure("not after a Transpose");
+    if (num_uses(g, *inner) != 1) return failure("the first Transpose feeds more than one consumer (a fork)");
+    const auto x = operand(g, inner->node, 0);
+    if (!x) return failure("the first Transpose has no input");
+    const auto p = transpose_perm(g, inner->node), q = transpose_perm(g, v);
+    if (!p || !q) return failure("a permutation is not known (no perm, and the rank unknown) or not a permutation");
+    if (p->size() != q->size()) return failure("the permutations have different lengths");
+    const value_info out = T::value(g, v, 0);
+    rw.replace_op(v, {rw.op("Transpose", {*x}, like(out), attribute_map{{"perm", compose_perms(*p, *q)}})});
+    return success();
+  }
+};
+
+template <ir_graph G>
 void populate_normalize_patterns(pattern_set<G>& set) {
   set.template add<ConvertSubToAdd<G>>();
   set.template add<ConvertDivToMul<G>>();
@@ -228,6 +250,7 @@ void populate_normalize_patterns(pattern_set<G>& set) {
   set.template add<CollapseRepeatedMul<G>>();
   set.template add<RemoveIdentityReshape<G>>();
   set.template add<RemoveIdentityTranspose<G>>();
+  set.template add<CollapseRepeatedTranspose<G>>();
 }
 
 }  // namespace nnrewrite::streamline
