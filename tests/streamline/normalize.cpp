@@ -207,7 +207,7 @@ TEST_CASE("CollapseRepeatedTranspose composes the permutations", "[streamline][n
   // The second is the inverse (an identity Transpose is left for
   // RemoveIdentityTranspose), another permutation, or the first has no perm
   // (ONNX's default reverses the axes).
-  const auto [first, second, composed] = GENERATE(table<const char*, const char*, std::vector<std::int64_t>>({
+  const auto [first, second, expected] = GENERATE(table<const char*, const char*, std::vector<std::int64_t>>({
       {"{perm = [0, 2, 3, 1]}", "[0, 3, 1, 2]", {0, 1, 2, 3}},
       {"{perm = [0, 2, 3, 1]}", "[2, 1, 0, 3]", {3, 2, 0, 1}},
       {"", "[1, 0, 3, 2]", {2, 3, 0, 1}},
@@ -218,6 +218,7 @@ TEST_CASE("CollapseRepeatedTranspose composes the permutations", "[streamline][n
     node t2: Transpose(%t1) {perm = )" + second + R"(} -> %t2: float32
     output %t2
   })";
+  const std::vector<std::int64_t> composed = expected;  // a lambda cannot capture a structured binding in C++20 on clang 14
   check::on_every_ir(text.c_str(), [&](auto& g, const auto& original) {
     using G = std::decay_t<decltype(g)>;
     CHECK(check::apply<CollapseRepeatedTranspose>(g).rewrites == 1);

@@ -167,8 +167,9 @@ TEST_CASE("Im2Col by hand: patches in (kh, kw, c) order, pad_value at the border
 }
 
 TEST_CASE("Im2Col followed by a MatMul is the Conv it lowers (stride, dilation, asymmetric pads)", "[exec][qonnx]") {
-  const auto [stride, dilation, pads] = GENERATE(table<int, int, std::string>({
+  const auto [stride, dilation, pad_list] = GENERATE(table<int, int, std::string>({
       {1, 1, "0, 0, 0, 0"}, {2, 1, "1, 0, 0, 1"}, {1, 2, "1, 2, 2, 1"}, {2, 2, "2, 1, 1, 0"}}));
+  const std::string pads = pad_list;  // a lambda cannot capture a structured binding on clang 14
   // Conv weights W[o, c, ky, kx] (2 out, 3 in, 2x2) and the same as a MatMul
   // matrix Wm[(ky*2 + kx)*3 + c, o].
   std::vector<double> w(2 * 3 * 2 * 2);
