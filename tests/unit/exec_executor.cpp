@@ -172,6 +172,39 @@ TEST_CASE("an operand read as one number must hold one", "[exec][errors]") {
   CHECK_THROWS_WITH(exec::execute(k, in4), Catch::Contains("TopK k must hold one value"));
 }
 
+TEST_CASE("an integer operand holding NaN or a fraction is refused", "[exec][errors]") {
+  // Found by fuzz_exec (UBSan): an Unsqueeze whose axes were a float64 NaN constant
+  // cast NaN to int64, which is undefined behaviour.
+  exec::tensor_map in{{"x", tensor(element_type::float32, shape_t{2}, std::vector<float>{1, 2})}};
+  const model nan_axes = parse_text(R"(graph {
+    input %x: float32[2]
+    const %a: float64[1] = [nan]
+    node u: Unsqueeze(%x, %a) -> %y: float32
+    output %y
+  })");
+  CHECK_THROWS_WITH(exec::execute(nan_axes, in), Catch::Contains("node 'u'") && Catch::Contains("an integer operand holds nan"));
+  const model half_k = parse_text(R"(graph {
+    input %x: float32[2]
+    const %k: float32[1] = [0.5]
+    node t: TopK(%x, %k) -> %v: float32, %i: int64
+    output %i
+  })");
+  CHECK_THROWS_WITH(exec::execute(half_k, in), Catch::Contains("an integer operand holds 0.5"));
+  // A whole number stored as a float is read as that integer.
+  const model whole = parse_text(R"(graph {
+    input %x: float32[2]
+    const %a: float64[1] = [0]
+    node u: Unsqueeze(%x, %a) -> %y: float32
+    output %y
+  })");
+  CHECK(exec::execute(whole, in).at("y").shape() == shape_t{1, 2});
+  // get_int itself is defined for every value: NaN gives 0, out of range saturates.
+  const tensor f(element_type::float64, shape_t{3}, std::vector<double>{std::nan(""), 1e300, -1e300});
+  CHECK(f.get_int(0) == 0);
+  CHECK(f.get_int(1) == std::numeric_limits<std::int64_t>::max());
+  CHECK(f.get_int(2) == std::numeric_limits<std::int64_t>::min());
+}
+
 TEST_CASE("ConvTranspose output_shape must give every spatial size", "[exec][errors]") {
   // Found by fuzz_exec: output_shape = [5] for a 2-D ConvTranspose read a second
   // size past the end of the attribute.

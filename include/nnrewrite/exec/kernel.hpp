@@ -42,7 +42,7 @@ struct kernel_context {
     const tensor& t = in(i);
     if (t.size() != 1)
       throw shape_error(std::string(op_type) + " " + std::string(what) + " must hold one value, got shape " + to_string(t.shape()));
-    return t.get_int(0);
+    return t.whole_int(0);
   }
   std::int64_t attr_int(std::string_view name, std::int64_t fallback) const { return attribute_or(attrs, name, fallback); }
   double attr_float(std::string_view name, double fallback) const { return attribute_or(attrs, name, fallback); }

@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -189,8 +190,21 @@ class tensor {
   Eigen::Array<T, Eigen::Dynamic, 1>& array() { return const_cast<Eigen::Array<T, Eigen::Dynamic, 1>&>(checked<T>()); }
 
   double get(std::int64_t i) const { return std::visit([&](const auto& a) { return double(a[i]); }, data_); }
+  // Element i as an integer, converted as `convert` does (a float truncates and
+  // saturates, NaN gives 0): defined for every value.
   std::int64_t get_int(std::int64_t i) const {
-    return std::visit([&](const auto& a) { return static_cast<std::int64_t>(a[i]); }, data_);
+    return std::visit([&](const auto& a) { return convert<std::int64_t>(a[i]); }, data_);
+  }
+  // Element i of an operand that is an integer by definition (an axis, a pad, a
+  // size): type_error when it holds a fraction, NaN or an infinity.
+  std::int64_t whole_int(std::int64_t i) const {
+    const double v = get(i);
+    if (is_floating(type_) && (!std::isfinite(v) || v != std::trunc(v) || v >= 0x1p63 || v < -0x1p63)) {
+      char buf[32];
+      const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+      throw type_error("an integer operand holds " + std::string(buf, end) + " (element " + std::to_string(i) + ")");
+    }
+    return get_int(i);
   }
   void set(std::int64_t i, double v) {
     std::visit([&](auto& a) { a[i] = convert<typename std::decay_t<decltype(a)>::Scalar>(v); }, data_);
@@ -200,9 +214,10 @@ class tensor {
     std::visit([&](const auto& a) { std::copy(a.data(), a.data() + a.size(), r.begin()); }, data_);
     return r;
   }
+  // The values of an integer operand (axes, pads, shapes), each as whole_int checks it.
   std::vector<std::int64_t> to_ints() const {
     std::vector<std::int64_t> r(static_cast<std::size_t>(size()));
-    for (std::int64_t i = 0; i < size(); ++i) r[std::size_t(i)] = get_int(i);
+    for (std::int64_t i = 0; i < size(); ++i) r[std::size_t(i)] = whole_int(i);
     return r;
   }
 
