@@ -139,3 +139,16 @@ TEST_CASE("element_type names round-trip", "[tensor]") {
   }
   CHECK_FALSE(nnrewrite::parse_element_type("float"));
 }
+
+TEST_CASE("tensor::uninitialized has the storage of its type and checks its size", "[tensor]") {
+  for (auto t : {element_type::float32, element_type::float16, element_type::float64, element_type::int8, element_type::uint64}) {
+    tensor u = tensor::uninitialized(t, shape_t{2, 3});
+    CHECK(u.type() == t);
+    CHECK(u.shape() == shape_t{2, 3});
+    CHECK(u.size() == 6);
+    for (std::int64_t i = 0; i < 6; ++i) u.set(i, double(i));  // writable through its own storage
+    CHECK(u.get(5) == 5.0);
+  }
+  CHECK_THROWS_AS(tensor::uninitialized(element_type::float32, shape_t{-1}), shape_error);
+  CHECK_THROWS_AS(tensor::uninitialized(element_type::float32, shape_t{std::int64_t(1) << 40}), limit_error);
+}

@@ -41,6 +41,7 @@ std::optional<value_ref<vertex_t<G>>> operand(const G& g, vertex_t<G> v, int in_
 template <ir_graph G>
 std::vector<std::optional<value_ref<vertex_t<G>>>> operands(const G& g, vertex_t<G> v) {
   std::vector<std::optional<value_ref<vertex_t<G>>>> r;
+  r.reserve(static_cast<std::size_t>(in_degree(v, g)));  // ports are usually 0..n-1: one allocation
   auto [it, end] = in_edges(v, g);
   for (; it != end; ++it) {
     port_pair p = ir_traits<G>::ports(g, *it);

@@ -148,6 +148,19 @@ class tensor {
     data_ = make_storage(t, checked_num_elements(shape_));
   }
 
+  // A tensor whose values are unspecified, for a caller that writes every element
+  // next (a scaled copy): no zero fill. Sizes are checked as above.
+  static tensor uninitialized(element_type t, shape_t shape) {
+    tensor r;
+    r.type_ = t;
+    r.shape_ = std::move(shape);
+    const std::int64_t n = checked_num_elements(r.shape_);
+    if (t == element_type::float64) r.data_ = f64_array(n);
+    else if (is_floating(t)) r.data_ = f32_array(n);
+    else r.data_ = i64_array(n);
+    return r;
+  }
+
   // A tensor from values (converted to the element type's storage).
   // The count is checked before anything is allocated (a 60-byte file may claim 1e9 elements).
   template <class T>

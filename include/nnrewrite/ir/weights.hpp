@@ -119,13 +119,12 @@ inline void check_count(std::span<const double> s, std::int64_t channels, const 
   if (std::int64_t(s.size()) != channels)
     throw shape_error(std::string(what) + ": " + std::to_string(s.size()) + " scales for " + std::to_string(channels) + " channels");
 }
-}  // namespace detail
 
-namespace detail {
 // W with every weight multiplied by s[channel], the channel being its output
-// channel (`output` true) or input channel: one pass over W's own storage type.
+// channel (`output` true) or input channel: one pass over W's own storage type,
+// written into a fresh tensor (neither a copy of W nor a zero fill first).
 inline tensor scale_channels(const tensor& w, const weight_layout& l, std::span<const double> s, bool output) {
-  tensor r = w;
+  tensor r = tensor::uninitialized(w.type(), w.shape());
   std::visit(
       [&](auto& dst) {
         using A = std::decay_t<decltype(dst)>;

@@ -48,6 +48,7 @@ inline constexpr unsigned broadcasting = 2;
 inline constexpr unsigned comparison = 4;
 inline constexpr unsigned data_type_keeping = 8;  // QONNX's "idempotent" data-type ops: they move or select values
 inline constexpr unsigned mac = 16;
+inline constexpr unsigned shaped = 32;  // the other ops whose result shapes inference computes
 }  // namespace op_bits
 inline unsigned op_class(std::string_view op) {
   static const std::unordered_map<std::string_view, unsigned> table = [] {
@@ -67,16 +68,13 @@ inline unsigned op_class(std::string_view op) {
                              "Gather", "Concat", "Split", "Pad", "Expand", "Tile", "Resize", "Upsample",
                              "GlobalMaxPool", "DepthToSpace", "SpaceToDepth", "ReduceMax", "ReduceMin", "Im2Col"});
     mark(op_bits::mac, {"MatMul", "Gemm", "Conv", "ConvTranspose"});
+    mark(op_bits::shaped, {"Transpose", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "MaxPool", "AveragePool",
+                           "GlobalAveragePool", "GlobalMaxPool", "TopK"});
     return t;
   }();
   const auto it = table.find(op);
   return it == table.end() ? 0u : it->second;
 }
-inline bool is_shape_preserving(std::string_view op) { return op_class(op) & op_bits::shape_preserving; }
-inline bool is_broadcasting(std::string_view op) { return op_class(op) & op_bits::broadcasting; }
-inline bool is_comparison(std::string_view op) { return op_class(op) & op_bits::comparison; }
-inline bool keeps_data_type(std::string_view op) { return op_class(op) & op_bits::data_type_keeping; }
-inline bool is_mac(std::string_view op) { return op_class(op) & op_bits::mac; }
 
 // numpy broadcasting on partly known dims; nullopt when unknown, throws when incompatible.
 inline std::optional<dims> broadcast_dims(const std::optional<dims>& a, const std::optional<dims>& b) {
@@ -121,9 +119,14 @@ class op_inference {
   using V = vertex_t<G>;
   using T = ir_traits<G>;
 
-  op_inference(const G& g, V v) : g_(g), v_(v), op_(T::op_type(g, v)), attrs_holder_(T::attributes(g, v)) {
+  // op_class_bits: op_class of v's op type.
+  op_inference(const G& g, V v, unsigned op_class_bits)
+      : g_(g), v_(v), op_(T::op_type(g, v)), class_(op_class_bits), attrs_holder_(T::attributes(g, v)) {
     // Kept by value where the IR answers by value (see held_value_info).
-    for (const auto& o : operands(g, v)) {
+    const auto ops = operands(g, v);
+    ins_.reserve(ops.size());
+    consts_.reserve(ops.size());
+    for (const auto& o : ops) {
       if (o) {
         ins_.emplace_back(std::in_place, T::value(g, o->node, o->port));
         consts_.push_back(T::constant_value(g, o->node));
@@ -134,13 +137,15 @@ class op_inference {
     }
   }
 
+  // Whether inference has rules for an op of this class (op_class).
+  static bool knows(unsigned op_class_bits) {
+    return (op_class_bits & (op_bits::shape_preserving | op_bits::broadcasting | op_bits::mac | op_bits::shaped)) != 0;
+  }
+
   // The op's results as inference sees them, or nullopt for an op it does not know.
   std::optional<std::vector<inferred_value>> run() const {
     const std::string_view op = op_;
-    const bool known = is_shape_preserving(op) || is_broadcasting(op) || is_mac(op) ||
-                       one_of(op, {"Transpose", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "MaxPool",
-                                   "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "TopK"});
-    if (!known || !in(0)) return std::nullopt;
+    if (!knows(class_) || !in(0)) return std::nullopt;
     const std::string_view domain = T::domain(g_, v_);
     const bool qonnx_op = one_of(op, {"MultiThreshold", "Quant", "BipolarQuant", "Trunc"});
     if (!(qonnx_op ? is_qonnx_domain(domain) : is_onnx_domain(domain))) return std::nullopt;
@@ -162,6 +167,7 @@ class op_inference {
   }
 
  private:
+  bool has(unsigned op_bit) const { return (class_ & op_bit) != 0; }
   const value_info* in(std::size_t i) const { return i < ins_.size() && ins_[i] ? &**ins_[i] : nullptr; }
   const tensor* constant(std::size_t i) const { return i < consts_.size() && consts_[i] ? &*consts_[i] : nullptr; }
   std::optional<dims> in_shape(std::size_t i) const { return in(i) ? in(i)->shape : std::nullopt; }
@@ -180,8 +186,8 @@ class op_inference {
   std::optional<dims> shape() const {
     const std::string_view op = op_;
     const auto x = in_shape(0);
-    if (is_shape_preserving(op)) return x;
-    if (is_broadcasting(op)) {
+    if (has(op_bits::shape_preserving)) return x;
+    if (has(op_bits::broadcasting)) {
       std::optional<dims> r = x;
       for (std::size_t i = 1; i < ins_.size(); ++i)
         if (in(i)) r = broadcast_dims(r, in(i)->shape);
@@ -368,7 +374,7 @@ class op_inference {
   element_type elem() const {
     const std::string_view op = op_;
     if (op == "Cast") return element_type_from_onnx_code(attr_int("to", 1)).value_or(T::value(g_, v_, 0).elem);
-    if (is_comparison(op)) return element_type::boolean;
+    if (has(op_bits::comparison)) return element_type::boolean;
     if (op == "MultiThreshold") return element_type::float32;
     if (op == "Where" && in(1)) return in(1)->elem;
     return in(0)->elem;
@@ -377,8 +383,8 @@ class op_inference {
   // ---- QONNX data types (nullopt: unannotated, i.e. FLOAT32)
   std::optional<data_type> dtype() const {
     const std::string_view op = op_;
-    if (keeps_data_type(op)) return in(0)->dtype;
-    if (is_mac(op)) {
+    if (has(op_bits::data_type_keeping)) return in(0)->dtype;
+    if (has(op_bits::mac)) {
       bool all_integer = true, any_signed = false;
       for (std::size_t i = 0; i < std::min<std::size_t>(ins_.size(), 2); ++i) {
         const data_type t = in(i) ? in(i)->qonnx_type() : data_type::float32();
@@ -436,7 +442,7 @@ class op_inference {
     if (one_of(op, {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}))
       return !x.empty() ? x : rank == 4 ? "NCHW" : "";
     if (rank == 2 && one_of(op, {"MatMul", "Gemm", "Flatten", "Reshape"})) return "NC";
-    if (is_shape_preserving(op) || is_broadcasting(op) || keeps_data_type(op)) {
+    if (has(op_bits::shape_preserving) || has(op_bits::broadcasting) || has(op_bits::data_type_keeping)) {
       // The layout of an operand that has the result's rank.
       for (std::size_t k = 0; k < ins_.size(); ++k)
         if (const value_info* i = in(k); i && !i->layout.empty() && i->shape && result && i->shape->size() == rank)
@@ -448,6 +454,7 @@ class op_inference {
   const G& g_;
   V v_;
   std::string op_;
+  unsigned class_;  // op_bits of op_, looked up once
   held_attributes<G> attrs_holder_;
   const attribute_map& attrs_ = *attrs_holder_;
   std::vector<std::optional<held_value_info<G>>> ins_;
@@ -456,12 +463,12 @@ class op_inference {
 
 // Whether the inferred shape adds to the declared one (fills in a rank or a
 // dimension); throws when a known dimension disagrees.
-inline bool adds_to(const std::optional<dims>& declared, const std::optional<dims>& inferred, const std::string& node,
-                    const std::string& value) {
+template <class Describe>
+bool adds_to(const std::optional<dims>& declared, const std::optional<dims>& inferred, Describe node, const std::string& value) {
   if (!inferred) return false;
   if (!declared) return true;
   auto conflict = [&] {
-    return shape_error("node '" + node + "': '" + value + "' is declared " + to_string(*declared) + ", its operands give " +
+    return shape_error("node '" + node() + "': '" + value + "' is declared " + to_string(*declared) + ", its operands give " +
                        to_string(*inferred));
   };
   if (declared->size() != inferred->size()) throw conflict();
@@ -482,7 +489,7 @@ std::optional<value_info> refreshed(const G& g, vertex_t<G> v, int port, inferre
   if (r.elem != declared.elem)
     throw type_error("node '" + describe(g, v) + "': '" + declared.name + "' is declared " + std::string(to_string(declared.elem)) +
                      ", its operands give " + std::string(to_string(r.elem)));
-  const bool shape = adds_to(declared.shape, r.shape, describe(g, v), declared.name);
+  const bool shape = adds_to(declared.shape, r.shape, [&] { return describe(g, v); }, declared.name);
   const bool dtype = !(r.qonnx_type_or_float() == declared.qonnx_type());  // unannotated means FLOAT32
   const bool layout = !r.layout.empty() && r.layout != declared.layout;
   if (!shape && !dtype && !layout) return std::nullopt;
@@ -500,8 +507,11 @@ std::optional<value_info> refreshed(const G& g, vertex_t<G> v, int port, inferre
 
 template <ir_graph G>
 std::optional<std::vector<inferred_value>> run_inference(const G& g, vertex_t<G> v) {
+  // Unknown ops are common (rewrites touch constants and custom ops): no operand walk for them.
+  const unsigned cls = op_class(ir_traits<G>::op_type(g, v));
+  if (!op_inference<G>::knows(cls)) return std::nullopt;
   try {
-    return op_inference<G>(g, v).run();
+    return op_inference<G>(g, v, cls).run();
   } catch (const shape_error& e) {
     throw shape_error("node '" + describe(g, v) + "': " + e.what());
   }
