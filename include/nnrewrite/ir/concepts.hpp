@@ -79,6 +79,14 @@ concept mutable_graph = graph<G> && requires(G& g, vertex_t<G> u, vertex_t<G> v,
   remove_vertex(v, g);
 };
 
+// target(e, g) found by argument-dependent lookup, for code in namespace nnrewrite
+// parsed after nnrewrite::target (the targets' namespace) is declared: there the
+// bare name means the namespace and the call would not compile.
+template <class G>
+vertex_t<G> edge_target(const edge_t<G>& e, const G& g) {
+  return target(e, g);
+}
+
 // Everything nnrewrite's algorithms ask of the graph structure.
 template <class G>
 concept rewritable_graph = bidirectional_graph<G> && vertex_list_graph<G> && mutable_graph<G>;

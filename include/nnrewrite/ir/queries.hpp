@@ -66,7 +66,7 @@ std::vector<use_ref<vertex_t<G>>> uses(const G& g, value_ref<vertex_t<G>> val) {
   auto [it, end] = out_edges(val.node, g);
   for (; it != end; ++it) {
     port_pair p = ir_traits<G>::ports(g, *it);
-    if (p.out_port == val.port) r.push_back({target(*it, g), p.in_port});
+    if (p.out_port == val.port) r.push_back({edge_target(*it, g), p.in_port});
   }
   return r;
 }
@@ -77,7 +77,7 @@ std::vector<vertex_t<G>> consumers(const G& g, vertex_t<G> v) {
   std::vector<vertex_t<G>> r;
   auto [it, end] = out_edges(v, g);
   for (; it != end; ++it)
-    if (std::find(r.begin(), r.end(), target(*it, g)) == r.end()) r.push_back(target(*it, g));
+    if (std::find(r.begin(), r.end(), edge_target(*it, g)) == r.end()) r.push_back(edge_target(*it, g));
   return r;
 }
 

@@ -32,7 +32,7 @@ auto topological_order(const G& g) {
   for (std::size_t head = 0; head < order.size(); ++head) {
     auto [ei, eend] = out_edges(order[head], g);
     for (; ei != eend; ++ei) {
-      const V t = target(*ei, g);
+      const V t = edge_target(*ei, g);
       if (--*pending.find(t) == 0) order.push_back(t);
     }
   }

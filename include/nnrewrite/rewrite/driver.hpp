@@ -93,7 +93,7 @@ class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
   void on_restored(V v) override {
     if (!fp_) return;
     fp_->update(v);
-    for (auto [it, end] = out_edges(v, g_); it != end; ++it) fp_->update(target(*it, g_));
+    for (auto [it, end] = out_edges(v, g_); it != end; ++it) fp_->update(edge_target(*it, g_));
   }
 
  private:
@@ -101,7 +101,7 @@ class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
     pending_.push_back(v);
     if (fp_) fp_->update(v);
     for (auto [it, end] = out_edges(v, g_); it != end; ++it) {
-      const V u = target(*it, g_);
+      const V u = edge_target(*it, g_);
       pending_.push_back(u);
       if (fp_) fp_->update(u);  // its hash covers what feeds it
     }

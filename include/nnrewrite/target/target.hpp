@@ -15,6 +15,16 @@
 //                                                        nullopt when the backend maps op v,
 //                                                        else why not
 //
+// Optional, for channel equalization (defaults: ONNX's conventions):
+//   static std::string_view activation_layout();         where activations keep their
+//                                                        channels: "NCHW" (axis 1, default)
+//                                                        or "NHWC" (last axis)
+//   static scale_limits equalization_limits();           bounds of activation-based scales
+//   template <ir_graph G>
+//   static std::optional<weight_layout> weight_layout_of(const G&, vertex_t<G> v);
+//                                                        where a weighted op keeps its
+//                                                        channels (default onnx_weight_layout)
+//
 // legality_report(g, target) runs `unmappable` over every op and lists what the
 // backend cannot map, with the reason. onnx_role gives the roles of ONNX's ops;
 // a target starts from it and overrides what differs.
@@ -27,6 +37,7 @@
 #include <vector>
 
 #include "nnrewrite/ir/op_schema.hpp"
+#include "nnrewrite/ir/weights.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/topological_order.hpp"
 #include "nnrewrite/ir/traits.hpp"
@@ -91,6 +102,29 @@ struct node_context {
   bool feeds_weighted = false;  // some weighted op or activation is downstream of it
 };
 
+// Bounds of activation-based equalization scales (Meller et al.; the SiMa compiler
+// uses [1, 20] and eps 1e-30): s = clamp(M / (m + eps), min, max).
+struct scale_limits {
+  double min = 1.0;
+  double max = 20.0;
+  double epsilon = 1e-30;
+};
+
+// ONNX's weight layout of op v, read from its weight operand's shape.
+template <ir_graph G>
+std::optional<weight_layout> onnx_weight_layout_of(const G& g, vertex_t<G> v) {
+  using T = ir_traits<G>;
+  const std::string_view op = T::op_type(g, v);
+  const auto w = operand(g, v, 1);
+  if (!w) return std::nullopt;
+  std::size_t rank = 0;
+  if (const auto c = T::constant_value(g, w->node)) rank = c->shape().size();
+  else if (const auto& s = T::value(g, w->node, w->port).shape) rank = s->size();
+  else return std::nullopt;
+  if (!is_onnx_domain(T::domain(g, v))) return std::nullopt;
+  return onnx_weight_layout(op, T::attributes(g, v), rank);
+}
+
 // The primary template is empty; for a T with the members itself, target_traits
 // forwards to them. (So asking backend_target<X> of any X is a clean "no".)
 template <class T>
@@ -106,6 +140,19 @@ struct target_traits<T> {
   template <ir_graph G>
   static std::optional<std::string> unmappable(const G& g, vertex_t<G> v, const node_context& c) {
     return T::unmappable(g, v, c);
+  }
+  static std::string_view activation_layout() {
+    if constexpr (requires { T::activation_layout(); }) return T::activation_layout();
+    else return "NCHW";
+  }
+  static scale_limits equalization_limits() {
+    if constexpr (requires { T::equalization_limits(); }) return T::equalization_limits();
+    else return {};
+  }
+  template <ir_graph G>
+  static std::optional<weight_layout> weight_layout_of(const G& g, vertex_t<G> v) {
+    if constexpr (requires { T::template weight_layout_of<G>(g, v); }) return T::template weight_layout_of<G>(g, v);
+    else return onnx_weight_layout_of(g, v);
   }
 };
 
