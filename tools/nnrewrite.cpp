@@ -6,6 +6,9 @@
 //   nnrewrite dot MODEL -o FILE.dot|FILE.svg    Graphviz drawing
 //   nnrewrite streamline IN -o OUT [--target fpga-dataflow] [--verify N] [--trace] [--report R.json]
 //                                               FINN streamlining, checked against the input
+//   nnrewrite equalize IN -o OUT [--calib F.pb ...] [--policy weight|activation|smoothquant]
+//                     [--target onnx] [--evaluate F.pb ...] [--bits N] [--report R.json]
+//                                               cross-layer channel equalization
 //
 // Exit codes: 0 success, 1 the model or a file is bad (one-line error), 2 usage.
 #include <CLI/CLI.hpp>
@@ -28,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nnrewrite/equalize.hpp"
 #include "nnrewrite/exec.hpp"
 #include "nnrewrite/io/dot.hpp"
 #include "nnrewrite/io/text.hpp"
@@ -274,6 +278,130 @@ int cmd_streamline(const streamline_args& a) {
   return 0;
 }
 
+struct equalize_args {
+  fs::path in, out, report;
+  std::vector<std::string> calib, evaluate;
+  std::string policy = "weight", target = "onnx";
+  std::vector<int> bits{8, 6};
+  std::vector<std::string> sets{"chain", "concat", "residual"};
+  bool quiet = false;
+};
+
+// One run per file, for a model with one input.
+std::vector<nr::exec::tensor_map> load_runs(const nr::model& g, const std::vector<std::string>& files) {
+  std::vector<nr::exec::tensor_map> runs;
+  if (files.empty()) return runs;
+  const auto inputs = T::graph_inputs(g);
+  if (inputs.size() != 1) throw nr::error("--calib and --evaluate take one file per run, for a model with one input; this one has " + std::to_string(inputs.size()));
+  for (const auto& f : files) runs.push_back({{T::value(g, inputs[0], 0).name, nr::onnx_io::load_named_tensor(f).second}});
+  return runs;
+}
+
+std::vector<nr::exec::tensor_map> run_all(const nr::model& g, const std::vector<nr::exec::tensor_map>& inputs) {
+  std::vector<nr::exec::tensor_map> r;
+  for (const auto& in : inputs) r.push_back(nr::exec::execute(g, in));
+  return r;
+}
+
+// Equalizes, checks that the float function is kept on the evaluation inputs (or
+// random ones), reports the sets and the weight-quantization SQNR before and after.
+int cmd_equalize(const equalize_args& a) {
+  namespace eq = nr::equalize;
+  using clock = std::chrono::steady_clock;
+  auto ms = [](clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  const auto t0 = clock::now();
+  nr::model original = load(a.in, a.quiet);
+  // Constants folded first: zero padding made by ConstantOfShape becomes a constant the engine can see.
+  (void)nr::cleanup(original);
+  nr::model g = original;
+  const auto calib = load_runs(g, a.calib), evaluation = load_runs(g, a.evaluate);
+  const auto t1 = clock::now();
+  eq::options opt;
+  opt.policy = a.policy == "activation" ? eq::scale_policy::activation
+               : a.policy == "smoothquant" ? eq::scale_policy::smoothquant : eq::scale_policy::weight;
+  const auto wants = [&](const char* k) { return std::find(a.sets.begin(), a.sets.end(), k) != a.sets.end(); };
+  opt.chains = wants("chain");
+  opt.concat_sets = wants("concat");
+  opt.residual_families = wants("residual");
+  if (opt.policy != eq::scale_policy::weight && calib.empty())
+    throw nr::error("the " + a.policy + " policy needs calibration inputs (--calib)");
+  const nr::target::onnx_float target;
+  eq::statistics stats;
+  if (!calib.empty()) stats = eq::calibrate(g, eq::find_sets(g, target), calib);
+  const auto t2 = clock::now();
+  const auto r = eq::equalize(g, target, opt, &stats);
+  const auto t3 = clock::now();
+
+  std::map<eq::set_kind, int> found, applied;
+  for (const auto& s : r.sets.sets) ++found[s.kind];
+  for (const auto& s : r.applied) ++applied[r.sets.sets[s.set].kind];
+  std::cout << "equalize (" << a.policy << ", target " << a.target << "): ";
+  for (auto k : {eq::set_kind::chain, eq::set_kind::concat, eq::set_kind::residual})
+    std::cout << applied[k] << "/" << found[k] << " " << eq::to_string(k) << (k == eq::set_kind::residual ? "" : ", ");
+  std::cout << " applied; " << r.sets.rejected.size() << " rejected; coverage " << r.coverage() * 100.0 << "% of "
+            << r.sets.weighted_ops << " weighted ops";
+  if (opt.policy == eq::scale_policy::weight) std::cout << "; " << r.sweeps << " sweeps";
+  std::cout << "\n";
+  for (const auto& x : r.sets.rejected) std::cout << "  rejected " << eq::to_string(x.kind) << " from " << x.node << ": " << x.reason << "\n";
+  for (const auto& x : r.skipped) std::cout << "  skipped " << eq::to_string(x.kind) << " from " << x.node << ": " << x.reason << "\n";
+
+  // The float function must be kept: on the evaluation inputs, or on random ones.
+  const auto check_inputs = !evaluation.empty() ? evaluation : [&] {
+    std::vector<nr::exec::tensor_map> v;
+    for (std::uint64_t s = 0; s < 4; ++s) v.push_back(nr::exec::random_inputs(g, s));
+    return v;
+  }();
+  const auto reference = run_all(original, check_inputs);
+  const double preserved = eq::sqnr_db(reference, run_all(g, check_inputs));
+  std::cout << "function: SQNR " << preserved << " dB against the input model on " << check_inputs.size()
+            << (evaluation.empty() ? " random inputs" : " evaluation inputs") << "\n";
+  nlohmann::json quant = nlohmann::json::array();
+  if (!evaluation.empty())
+    for (int bits : a.bits) {
+      auto quantized = [&](const nr::model& m, bool per_channel) {
+        nr::model q = m;
+        (void)eq::fake_quantize_weights(q, target, eq::weight_quantization{bits, per_channel});
+        return eq::sqnr_db(reference, run_all(q, evaluation));
+      };
+      const double before = quantized(original, false), after = quantized(g, false), ceiling = quantized(original, true);
+      std::cout << "INT" << bits << " weights, per tensor: " << before << " dB before, " << after
+                << " dB after (per channel: " << ceiling << " dB)\n";
+      quant.push_back({{"bits", bits}, {"before_db", before}, {"after_db", after}, {"per_channel_db", ceiling}});
+    }
+  const bool ok = preserved >= 80.0;
+  if (ok) save(g, a.out);
+  const auto t4 = clock::now();
+  std::cout << "time: load " << ms(t1 - t0) << " ms, calibrate " << ms(t2 - t1) << " ms, equalize " << ms(t3 - t2)
+            << " ms, evaluate and write " << ms(t4 - t3) << " ms\n";
+  if (!a.report.empty()) {
+    nlohmann::json j;
+    j["input"] = a.in.string();
+    j["output"] = ok ? a.out.string() : "";
+    j["policy"] = a.policy;
+    j["target"] = a.target;
+    j["weighted_ops"] = r.sets.weighted_ops;
+    j["coverage"] = r.coverage();
+    j["sweeps"] = r.sweeps;
+    auto& sets = j["sets"] = nlohmann::json::array();
+    for (const auto& s : r.applied) {
+      const auto& x = r.sets.sets[s.set];
+      nlohmann::json e{{"kind", std::string(eq::to_string(x.kind))}, {"min_scale", s.min_scale}, {"max_scale", s.max_scale}};
+      for (auto v : x.parents) e["parents"].push_back(nr::describe(g, v));
+      for (auto v : x.children) e["children"].push_back(nr::describe(g, v));
+      sets.push_back(e);
+    }
+    auto& rej = j["rejected"] = nlohmann::json::array();
+    for (const auto& x : r.sets.rejected) rej.push_back({{"kind", std::string(eq::to_string(x.kind))}, {"node", x.node}, {"reason", x.reason}});
+    j["function_sqnr_db"] = preserved;
+    j["weight_quantization"] = quant;
+    j["time_ms"] = {{"load", ms(t1 - t0)}, {"calibrate", ms(t2 - t1)}, {"equalize", ms(t3 - t2)}, {"evaluate_write", ms(t4 - t3)}};
+    nr::onnx_io::write_file_atomically(a.report, j.dump(2) + "\n");
+  }
+  if (!ok) throw nr::error("the equalized model computes something else (SQNR " + std::to_string(preserved) + " dB < 80 dB); nothing written");
+  if (!a.quiet) std::cerr << "wrote " << a.out.string() << "\n";
+  return 0;
+}
+
 // A message as one printable line: control bytes (a newline in a tensor name, say)
 // are escaped, so the error stays one line and the terminal shows what was there.
 std::string one_line(std::string_view s) {
@@ -414,6 +542,22 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fpga-dataflow"}));
   streamline->add_option("--report", sl.report, "Write a JSON report (nodes, rules fired, stop reason, verification, times)");
 
+  equalize_args eqa;
+  auto* equalize = app.add_subcommand("equalize", "Cross-layer channel equalization: rescale channels so per-tensor quantization loses less");
+  equalize->add_option("IN", eqa.in, "Model to equalize (.onnx or .nnr)")->required();
+  equalize->add_option("-o,--output", eqa.out, "Equalized model (.onnx or .nnr)")->required();
+  equalize->add_option("--calib", eqa.calib, "Calibration inputs: TensorProto files (.pb), one run each");
+  equalize->add_option("--evaluate", eqa.evaluate, "Evaluation inputs (.pb): report weight-quantization SQNR before and after");
+  equalize->add_option("--policy", eqa.policy, "Scale policy: weight (DFQ), activation (Meller/SiMa; needs --calib), smoothquant (needs --calib)")
+      ->check(CLI::IsMember({"weight", "activation", "smoothquant"}))
+      ->capture_default_str();
+  equalize->add_option("--target", eqa.target, "Equalization target")->check(CLI::IsMember({"onnx"}))->capture_default_str();
+  equalize->add_option("--sets", eqa.sets, "Kinds of sets to equalize")
+      ->check(CLI::IsMember({"chain", "concat", "residual"}))
+      ->capture_default_str();
+  equalize->add_option("--bits", eqa.bits, "Weight bit widths to evaluate")->check(CLI::Range(2, 16));
+  equalize->add_option("--report", eqa.report, "Write a JSON report (sets, rejections, scales, SQNR, times)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -433,6 +577,10 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(model_path, input_files, random_runs, seed, save_dir, quiet);
     if (convert->parsed()) return cmd_convert(model_path, out_path, quiet);
     if (dot->parsed()) return cmd_dot(model_path, out_path, quiet);
+    if (equalize->parsed()) {
+      eqa.quiet = quiet;
+      return cmd_equalize(eqa);
+    }
     if (streamline->parsed()) {
       sl.quiet = quiet;
       return cmd_streamline(sl);
