@@ -88,12 +88,11 @@ struct result {
   // Weighted ops that are a parent or child of an applied set, over all weighted ops.
   double coverage() const {
     if (sets.weighted_ops == 0) return 0.0;
-    std::vector<V> seen;
+    nnrewrite::detail::vertex_map<V, bool> seen;
     for (const auto& a : applied) {
       const auto& r = sets.sets[a.set];
-      for (const auto& xs : {r.parents, r.children})
-        for (V v : xs)
-          if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+      for (V v : r.parents) seen[v] = true;
+      for (V v : r.children) seen[v] = true;
     }
     return double(seen.size()) / double(sets.weighted_ops);
   }

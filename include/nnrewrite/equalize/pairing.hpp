@@ -201,9 +201,6 @@ class region_finder {
     else r.rejected.push_back({describe(g_, from), reg.kind, why});
   }
 
-  static void add_unique(std::vector<V>& xs, V v) {
-    if (std::find(xs.begin(), xs.end(), v) == xs.end()) xs.push_back(v);
-  }
 
   // The operands of an interior node that carry activations (the scaled data).
   std::vector<int> activation_operands(V v, region_role r) const {
@@ -220,8 +217,9 @@ class region_finder {
   bool grow(V start, region<V>& reg, std::string& why) {
     interior_passes_.clear();
     std::vector<V> down{start}, up;
-    nnrewrite::detail::vertex_map<V, bool> interior;
+    nnrewrite::detail::vertex_map<V, bool> interior, parent, child;  // membership in O(1): families can be large
     reg.parents.push_back(start);
+    parent[start] = true;
     while (!down.empty() || !up.empty()) {
       if (!down.empty()) {
         const V x = down.back();
@@ -233,7 +231,10 @@ class region_finder {
               why = "'" + describe(g_, x) + "' feeds operand " + std::to_string(u.in_port) + " of '" + describe(g_, u.node) + "', not its data";
               return false;
             }
-            add_unique(reg.children, u.node);
+            if (!child.contains(u.node)) {
+              child[u.node] = true;
+              reg.children.push_back(u.node);
+            }
           } else if (r == region_role::pass_through || r == region_role::join || r == region_role::concat) {
             if (r == region_role::pass_through && u.in_port != 0) {
               why = "'" + describe(g_, x) + "' is a parameter of '" + describe(g_, u.node) + "'";
@@ -258,7 +259,8 @@ class region_finder {
           const V p = operand(g_, x, port)->node;
           const auto [r, reason] = role(p);
           if (r == region_role::weighted) {
-            if (std::find(reg.parents.begin(), reg.parents.end(), p) == reg.parents.end()) {
+            if (!parent.contains(p)) {
+              parent[p] = true;
               reg.parents.push_back(p);
               down.push_back(p);
             }
