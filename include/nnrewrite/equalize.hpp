@@ -6,3 +6,4 @@
 #include "nnrewrite/equalize/pairing.hpp"
 #include "nnrewrite/equalize/quantize.hpp"
 #include "nnrewrite/target/onnx_float.hpp"
+#include "nnrewrite/target/sima_mla.hpp"

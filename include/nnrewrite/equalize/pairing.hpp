@@ -162,7 +162,9 @@ class region_finder {
         if (!constant_operand(v, l->weight_operand)) return bound("has weights that are not a constant");
         if (l->bias_operand >= 0 && operand(g_, v, l->bias_operand) && !constant_operand(v, l->bias_operand))
           return bound("has a bias that is not a constant");
-        return {region_role::weighted, {}};
+        // A weighted op whose result cannot be scaled (a fused ReLU6) can still be
+        // a child: the reason is kept for when it would be a parent.
+        return {region_role::weighted, TT::template scaling_blocker<G>(g_, v).value_or("")};
       }
       case target::op_role::channel_passthrough: {
         // Parameters (a PRelu slope, Pad's pads) must be constants; the data is operand 0.
@@ -177,15 +179,20 @@ class region_finder {
             if (!c || !all_zero(*c)) return bound("pads with a non-zero value");
           }
         }
+        if (auto why = TT::template scaling_blocker<G>(g_, v)) return bound(*why);
         return {region_role::pass_through, {}};
       }
       case target::op_role::residual_join: {
         const auto ops = operands(g_, v);
         for (const auto& o : ops)
           if (!o || T::kind(g_, o->node) == node_kind::constant) return bound("adds a constant, which a scale would change");
+        if (auto why = TT::template scaling_blocker<G>(g_, v)) return bound(*why);
         return {region_role::join, {}};
       }
-      case target::op_role::channel_concat: return {region_role::concat, {}};
+      case target::op_role::channel_concat: {
+        if (auto why = TT::template scaling_blocker<G>(g_, v)) return bound(*why);
+        return {region_role::concat, {}};
+      }
       default: return bound("does not commute with a per-channel scale");
     }
   }
@@ -216,6 +223,10 @@ class region_finder {
   // not weighted bounds the region.
   bool grow(V start, region<V>& reg, std::string& why) {
     interior_passes_.clear();
+    if (const auto r = role(start); !r.second.empty()) {
+      why = "'" + describe(g_, start) + "' " + r.second;
+      return false;
+    }
     std::vector<V> down{start}, up;
     nnrewrite::detail::vertex_map<V, bool> interior, parent, child;  // membership in O(1): families can be large
     reg.parents.push_back(start);
@@ -259,6 +270,11 @@ class region_finder {
           const V p = operand(g_, x, port)->node;
           const auto [r, reason] = role(p);
           if (r == region_role::weighted) {
+            if (!reason.empty()) {
+              reg.parents.push_back(p);  // reported once, with this region, not again on its own
+              why = "'" + describe(g_, p) + "' " + reason;
+              return false;
+            }
             if (!parent.contains(p)) {
               parent[p] = true;
               reg.parents.push_back(p);

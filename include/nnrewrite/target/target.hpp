@@ -24,6 +24,11 @@
 //   static std::optional<weight_layout> weight_layout_of(const G&, vertex_t<G> v);
 //                                                        where a weighted op keeps its
 //                                                        channels (default onnx_weight_layout)
+//   template <ir_graph G>
+//   static std::optional<std::string> scaling_blocker(const G&, vertex_t<G> v);
+//                                                        why op v's result cannot be scaled
+//                                                        per channel though its role says it
+//                                                        can (a fused ReLU6), or nullopt
 //
 // legality_report(g, target) runs `unmappable` over every op and lists what the
 // backend cannot map, with the reason. onnx_role gives the roles of ONNX's ops;
@@ -153,6 +158,11 @@ struct target_traits<T> {
   static std::optional<weight_layout> weight_layout_of(const G& g, vertex_t<G> v) {
     if constexpr (requires { T::template weight_layout_of<G>(g, v); }) return T::template weight_layout_of<G>(g, v);
     else return onnx_weight_layout_of(g, v);
+  }
+  template <ir_graph G>
+  static std::optional<std::string> scaling_blocker(const G& g, vertex_t<G> v) {
+    if constexpr (requires { T::template scaling_blocker<G>(g, v); }) return T::template scaling_blocker<G>(g, v);
+    else return std::nullopt;
   }
 };
 
