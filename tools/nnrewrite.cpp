@@ -7,7 +7,8 @@
 //   nnrewrite streamline IN -o OUT [--target fpga-dataflow] [--verify N] [--trace] [--report R.json]
 //                                               FINN streamlining, checked against the input
 //   nnrewrite equalize IN -o OUT [--calib F.pb ...] [--policy weight|activation|smoothquant]
-//                     [--target onnx] [--evaluate F.pb ...] [--bits N] [--report R.json]
+//                     [--activation-rule per-value|sima] [--target onnx] [--evaluate F.pb ...]
+//                     [--sets chain concat residual] [--bits N ...] [--report R.json]
 //                                               cross-layer channel equalization
 //
 // Exit codes: 0 success, 1 the model or a file is bad (one-line error), 2 usage.
@@ -281,7 +282,7 @@ int cmd_streamline(const streamline_args& a) {
 struct equalize_args {
   fs::path in, out, report;
   std::vector<std::string> calib, evaluate;
-  std::string policy = "weight", target = "onnx";
+  std::string policy = "weight", target = "onnx", rule = "per-value";
   std::vector<int> bits{8, 6};
   std::vector<std::string> sets{"chain", "concat", "residual"};
   bool quiet = false;
@@ -319,6 +320,7 @@ int cmd_equalize(const equalize_args& a) {
   eq::options opt;
   opt.policy = a.policy == "activation" ? eq::scale_policy::activation
                : a.policy == "smoothquant" ? eq::scale_policy::smoothquant : eq::scale_policy::weight;
+  if (a.rule == "sima") opt.rule = eq::options::activation_rule::sima;
   const auto wants = [&](const char* k) { return std::find(a.sets.begin(), a.sets.end(), k) != a.sets.end(); };
   opt.chains = wants("chain");
   opt.concat_sets = wants("concat");
@@ -550,6 +552,10 @@ int main(int argc, char** argv) {
   equalize->add_option("--evaluate", eqa.evaluate, "Evaluation inputs (.pb): report weight-quantization SQNR before and after");
   equalize->add_option("--policy", eqa.policy, "Scale policy: weight (DFQ), activation (Meller/SiMa; needs --calib), smoothquant (needs --calib)")
       ->check(CLI::IsMember({"weight", "activation", "smoothquant"}))
+      ->capture_default_str();
+  equalize->add_option("--activation-rule", eqa.rule,
+                       "activation policy: scales from every value a set rescales (per-value), or the SiMa compiler's rule (sima)")
+      ->check(CLI::IsMember({"per-value", "sima"}))
       ->capture_default_str();
   equalize->add_option("--target", eqa.target, "Equalization target")->check(CLI::IsMember({"onnx"}))->capture_default_str();
   equalize->add_option("--sets", eqa.sets, "Kinds of sets to equalize")

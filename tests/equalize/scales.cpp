@@ -209,3 +209,28 @@ TEST_CASE("fake weight quantization rounds to the symmetric grid, per tensor or 
   got[0].clear();
   CHECK_THROWS_WITH(sqnr_db(ref, got), Catch::Contains("output 'y' is missing"));
 }
+
+TEST_CASE("the SiMa activation rule: concat parents reach one maximum, families combine by minimum", "[equalize][scales]") {
+  eq_check::on_every_ir(every_kind, [](auto& g, const auto& original) {
+    const auto calib = random_inputs(4, 11);
+    statistics stats = calibrate(g, find_sets(g, target::onnx_float{}), calib);
+    equalize::options opt;
+    opt.policy = scale_policy::activation;
+    opt.rule = equalize::options::activation_rule::sima;
+    const auto r = equalize::equalize(g, target::onnx_float{}, opt, &stats);
+    REQUIRE(r.applied.size() == 3);
+    eq_check::require_equivalent(original, g);
+    for (const auto& a : r.applied) CHECK(a.min_scale >= 1.0);
+    // The concat set's parents a and b (results ya, yb) now share the largest maximum.
+    auto top = [&](const char* v) {
+      double m = -INFINITY;
+      for (double x : stats.at(v).max) m = std::max(m, x);
+      return m;
+    };
+    CHECK(top("ya") == Approx(top("yb")).epsilon(1e-6));
+    // And the statistics still describe the graph.
+    const statistics fresh = calibrate(g, find_sets(g, target::onnx_float{}), calib);
+    for (const auto& [name, range] : fresh)
+      for (std::size_t c = 0; c < range.max.size(); ++c) CHECK(stats.at(name).max[c] == Approx(range.max[c]).margin(1e-4));
+  });
+}

@@ -65,6 +65,12 @@ struct options {
   std::optional<target::scale_limits> limits;
   // smoothquant: migration strength.
   double alpha = 0.5;
+  // activation: scales from every value a set rescales (per_value), or exactly as
+  // the SiMa compiler computes them from the parents' outputs (sima: concat parents
+  // brought to a common maximum, a residual family's parent scales combined by
+  // elementwise minimum after normalising each by its own minimum).
+  enum class activation_rule : std::uint8_t { per_value, sima };
+  activation_rule rule = activation_rule::per_value;
   // Which kinds of sets to equalize (the others are reported as skipped).
   bool chains = true, concat_sets = true, residual_families = true;
 
@@ -254,6 +260,77 @@ std::optional<std::vector<double>> activation_scales(const G& g, const region<ve
   return s;
 }
 
+// The value a parent's scales are computed from: its result, or the Relu-like
+// activation's when that is the result's only use (the tensor that is quantized).
+template <ir_graph G>
+value_ref<vertex_t<G>> quantized_result(const G& g, vertex_t<G> parent) {
+  const value_ref<vertex_t<G>> v{parent, 0};
+  return fused_into_activation(g, v) ? value_ref<vertex_t<G>>{uses(g, v)[0].node, 0} : v;
+}
+
+// The SiMa compiler's activation-based scales (see options::activation_rule);
+// nullopt when a parent's result has no statistics.
+template <ir_graph G>
+std::optional<std::vector<double>> sima_scales(const G& g, const region<vertex_t<G>>& r, const statistics& stats,
+                                               const target::scale_limits& lim) {
+  using T = ir_traits<G>;
+  // Each parent's own scales: s_c = clamp(M / (m_c + eps), lo, hi), M = max_c |max_c|.
+  std::vector<std::vector<double>> own;
+  std::vector<double> scaled_max;
+  for (std::size_t i = 0; i < r.parents.size(); ++i) {
+    const auto v = quantized_result(g, r.parents[i]);
+    const auto it = stats.find(T::value(g, v.node, v.port).name);
+    if (it == stats.end() || it->second.max.size() != r.parent_classes[i].size()) return std::nullopt;
+    const channel_range& cr = it->second;
+    double big = 0;
+    for (double x : cr.max) big = std::max(big, std::abs(x));
+    std::vector<double> si(cr.max.size());
+    double top = 0;
+    for (std::size_t c = 0; c < si.size(); ++c) {
+      si[c] = clamp_scale(big / (cr.magnitude(c) + lim.epsilon), lim.min, lim.max);
+      top = std::max(top, cr.max[c] * si[c]);
+    }
+    own.push_back(std::move(si));
+    scaled_max.push_back(top);
+  }
+  std::vector<double> s(std::size_t(r.classes), 1.0);
+  if (r.kind != set_kind::residual) {
+    // A chain has one parent; a concat set brings each parent to the largest scaled maximum.
+    const double largest_max = largest(scaled_max);
+    for (std::size_t i = 0; i < own.size(); ++i)
+      for (std::size_t c = 0; c < own[i].size(); ++c) {
+        const int k = r.parent_classes[i][c];
+        if (k >= 0) s[std::size_t(k)] = own[i][c] * (r.kind == set_kind::concat ? largest_max / (scaled_max[i] + lim.epsilon) : 1.0);
+      }
+    return s;
+  }
+  // A residual family: one vector, from the first parent's scales; each further
+  // parent: both normalised by their minimum, the elementwise minimum, floored at 1.
+  std::vector<bool> set(s.size(), false);
+  for (std::size_t i = 0; i < own.size(); ++i) {
+    std::vector<double> v(s.size(), 0.0);
+    std::vector<bool> has(s.size(), false);
+    for (std::size_t c = 0; c < own[i].size(); ++c)
+      if (const int k = r.parent_classes[i][c]; k >= 0) {
+        v[std::size_t(k)] = own[i][c];
+        has[std::size_t(k)] = true;
+      }
+    auto min_of = [&](const std::vector<double>& x, const std::vector<bool>& on) {
+      double m = INFINITY;
+      for (std::size_t k = 0; k < x.size(); ++k)
+        if (on[k]) m = std::min(m, x[k]);
+      return std::isfinite(m) && m > 0 ? m : 1.0;
+    };
+    const double mv = min_of(v, has), ms = min_of(s, set);
+    for (std::size_t k = 0; k < s.size(); ++k) {
+      if (!has[k]) continue;
+      s[k] = i == 0 ? v[k] : set[k] ? std::max(std::min(s[k] / ms, v[k] / mv), 1.0) : std::max(v[k] / mv, 1.0);
+      set[k] = true;
+    }
+  }
+  return s;
+}
+
 // SmoothQuant's scales (Xiao et al. 2023): the child computes X W = (X / s) (s W)
 // with s = a^alpha / w^(1 - alpha); here the parent divides X, so the class scale
 // is w^(1 - alpha) / a^alpha. a: the class's largest activation magnitude; w: its
@@ -386,7 +463,8 @@ result<vertex_t<G>> equalize(G& g, const Target& target, const options& opt = {}
         const auto& r = res.sets.sets[i];
         std::optional<std::vector<double>> s;
         if (opt.policy == scale_policy::activation) {
-          s = detail::activation_scales(rw.graph(), r, *stats, lim);
+          s = opt.rule == options::activation_rule::sima ? detail::sima_scales(rw.graph(), r, *stats, lim)
+                                                          : detail::activation_scales(rw.graph(), r, *stats, lim);
         } else {
           s = detail::smoothquant_scales(rw.graph(), r, *stats, opt);
         }
