@@ -210,6 +210,32 @@ TEST_CASE("fake weight quantization rounds to the symmetric grid, per tensor or 
   CHECK_THROWS_WITH(sqnr_db(ref, got), Catch::Contains("output 'y' is missing"));
 }
 
+TEST_CASE("fake_quantize_weights rounds every weighted op of any IR onto its grid", "[equalize][quantize]") {
+  eq_check::on_every_ir(every_kind, [](auto& g, const auto& original) {
+    using G = std::remove_cvref_t<decltype(g)>;
+    CHECK(fake_quantize_weights(g, target::onnx_float{}, {4, false}) == 6);
+    // On the grid: rounding again changes nothing.
+    for (const char* v : {"y0", "yd", "yp", "ya", "yb", "y"}) {
+      const auto node = find_value(g, v).value().node;
+      const auto l = *target::onnx_weight_layout_of(g, node);
+      const auto held = ir_traits<G>::constant_value(g, operand(g, node, 1)->node);
+      const tensor& w = *held;
+      INFO(v);
+      CHECK(fake_quantize(w, l, {4, false}).to_doubles() == w.to_doubles());
+    }
+    // And the function moved, by a finite amount.
+    const auto in = random_inputs(2, 5);
+    std::vector<exec::tensor_map> ref, got;
+    for (const auto& x : in) {
+      ref.push_back(exec::execute(original, x));
+      got.push_back(exec::execute(g, x));
+    }
+    const double db = sqnr_db(ref, got);
+    CHECK(std::isfinite(db));
+    CHECK(db > 0);
+  });
+}
+
 TEST_CASE("the SiMa activation rule: concat parents reach one maximum, families combine by minimum", "[equalize][scales]") {
   eq_check::on_every_ir(every_kind, [](auto& g, const auto& original) {
     const auto calib = random_inputs(4, 11);

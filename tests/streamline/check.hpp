@@ -10,13 +10,9 @@
 #include <string>
 #include <string_view>
 
-#include "foreign_ir.hpp"
-#include "nnrewrite/exec.hpp"
-#include "nnrewrite/io/text.hpp"
-#include "nnrewrite/ir/verify.hpp"
+#include "ir_check.hpp"
 #include "nnrewrite/passes.hpp"
 #include "nnrewrite/streamline/streamline.hpp"
-#include "user_boost_graph.hpp"
 
 namespace check {
 
@@ -49,20 +45,8 @@ std::size_t count(const G& g, std::string_view type = {}) {
   return n;
 }
 
-// `after` computes what `before` computes on `runs` random inputs: exactly for
-// outputs of an integer type, to float rounding otherwise.
-template <ir_graph G>
-void require_equivalent(const G& before, const G& after, int runs = 8, double tol = 1e-5) {
-  const auto problems = verify(after);
-  INFO((problems.empty() ? std::string() : problems.front().message()));
-  REQUIRE(problems.empty());
-  exec::equivalence_options opt;
-  opt.runs = runs;
-  opt.rtol = opt.atol = tol;
-  const auto r = exec::check_equivalence(before, after, opt);
-  INFO(r.first_mismatch);
-  REQUIRE(r.ok());
-}
+using ir_check::require_equivalent;
+using ir_check::on_every_ir;
 
 // The last reason `pattern` gave for not applying (at `node`, when given; run
 // with trace on).
@@ -71,27 +55,6 @@ inline std::string why_not(const rewrite_result& r, std::string_view pattern, st
   for (const auto& t : r.trace)
     if (t.pattern == pattern && !t.applied && (node.empty() || t.node == node)) why = t.reason;
   return why;
-}
-
-// Runs f(g, original) — two parses of `text`, one to rewrite and one to compare
-// with — for nnrewrite::model, the example Boost graph and the foreign IR.
-template <class F>
-void on_every_ir(const char* text, F f) {
-  SECTION("nnrewrite::model") {
-    auto g = parse_text<model>(text);
-    const auto original = parse_text<model>(text);
-    f(g, original);
-  }
-  SECTION("user::graph (a user's Boost graph)") {
-    auto g = parse_text<user::graph>(text);
-    const auto original = parse_text<user::graph>(text);
-    f(g, original);
-  }
-  SECTION("awesome::net (a foreign IR)") {
-    auto g = parse_text<awesome::net>(text);
-    const auto original = parse_text<awesome::net>(text);
-    f(g, original);
-  }
 }
 
 }  // namespace check

@@ -220,6 +220,13 @@ std::vector<double> weight_scales(const G& g, const region<vertex_t<G>>& r, cons
   return s;
 }
 
+// The calibrated ranges of value i of r: nullptr when stats has none with its channel count.
+template <ir_graph G, class Stats>
+auto* ranges_of(const G& g, const region<vertex_t<G>>& r, std::size_t i, Stats& stats) {
+  const auto it = stats.find(ir_traits<G>::value(g, r.values[i].node, r.values[i].port).name);
+  return it == stats.end() || it->second.max.size() != r.value_classes[i].size() ? nullptr : &it->second;
+}
+
 // A value whose only use is a Relu-like activation is not quantized itself (the
 // activation is fused into the op that makes it): its range does not count.
 template <ir_graph G>
@@ -234,23 +241,20 @@ bool fused_into_activation(const G& g, value_ref<vertex_t<G>> v) {
 template <ir_graph G>
 std::optional<std::vector<double>> activation_scales(const G& g, const region<vertex_t<G>>& r, const statistics& stats,
                                                      const target::scale_limits& lim) {
-  using T = ir_traits<G>;
   std::vector<double> s(std::size_t(r.classes), lim.max);
   std::vector<bool> seen(std::size_t(r.classes), false);
   bool any = false;
   for (std::size_t i = 0; i < r.values.size(); ++i) {
-    if (fused_into_activation(g, r.values[i])) continue;
-    const auto it = stats.find(T::value(g, r.values[i].node, r.values[i].port).name);
-    if (it == stats.end() || it->second.max.size() != r.value_classes[i].size()) continue;
+    const channel_range* cr = fused_into_activation(g, r.values[i]) ? nullptr : ranges_of(g, r, i, stats);
+    if (!cr) continue;
     any = true;
-    const channel_range& cr = it->second;
     double big = 0;
-    for (std::size_t c = 0; c < cr.max.size(); ++c) big = std::max(big, cr.magnitude(c));
-    for (std::size_t c = 0; c < cr.max.size(); ++c) {
+    for (std::size_t c = 0; c < cr->max.size(); ++c) big = std::max(big, cr->magnitude(c));
+    for (std::size_t c = 0; c < cr->max.size(); ++c) {
       const int k = r.value_classes[i][c];
       if (k < 0) continue;
       seen[std::size_t(k)] = true;
-      const double m = cr.magnitude(c);
+      const double m = cr->magnitude(c);
       // A dead channel (m = 0) asks for nothing: M / eps is clamped to hi.
       s[std::size_t(k)] = std::min(s[std::size_t(k)], big / (m + lim.epsilon));
     }
@@ -338,16 +342,14 @@ std::optional<std::vector<double>> sima_scales(const G& g, const region<vertex_t
 template <ir_graph G>
 std::optional<std::vector<double>> smoothquant_scales(const G& g, const region<vertex_t<G>>& r, const statistics& stats,
                                                       const options& opt) {
-  using T = ir_traits<G>;
   std::vector<double> a(std::size_t(r.classes), 0.0), w(std::size_t(r.classes), 0.0);
   bool any = false;
   for (std::size_t i = 0; i < r.values.size(); ++i) {
-    if (fused_into_activation(g, r.values[i])) continue;
-    const auto it = stats.find(T::value(g, r.values[i].node, r.values[i].port).name);
-    if (it == stats.end() || it->second.max.size() != r.value_classes[i].size()) continue;
+    const channel_range* cr = fused_into_activation(g, r.values[i]) ? nullptr : ranges_of(g, r, i, stats);
+    if (!cr) continue;
     any = true;
-    std::vector<double> m(it->second.max.size());
-    for (std::size_t c = 0; c < m.size(); ++c) m[c] = it->second.magnitude(c);
+    std::vector<double> m(cr->max.size());
+    for (std::size_t c = 0; c < m.size(); ++c) m[c] = cr->magnitude(c);
     max_into(a, r.value_classes[i], m);
   }
   if (!any) return std::nullopt;
@@ -365,12 +367,12 @@ std::optional<std::vector<double>> smoothquant_scales(const G& g, const region<v
 template <ir_graph G>
 void rescale_statistics(const G& g, const region<vertex_t<G>>& r, const std::vector<double>& s, statistics& stats) {
   for (std::size_t i = 0; i < r.values.size(); ++i) {
-    const auto it = stats.find(ir_traits<G>::value(g, r.values[i].node, r.values[i].port).name);
-    if (it == stats.end() || it->second.max.size() != r.value_classes[i].size()) continue;
+    channel_range* cr = ranges_of(g, r, i, stats);
+    if (!cr) continue;
     const auto f = member_factors(r.value_classes[i], s, false);
     for (std::size_t c = 0; c < f.size(); ++c) {
-      it->second.min[c] *= f[c];
-      it->second.max[c] *= f[c];
+      cr->min[c] *= f[c];
+      cr->max[c] *= f[c];
     }
   }
 }
