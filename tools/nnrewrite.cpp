@@ -7,7 +7,8 @@
 //   nnrewrite streamline IN -o OUT [--target fpga-dataflow] [--verify N] [--trace] [--report R.json]
 //                                               FINN streamlining, checked against the input
 //   nnrewrite equalize IN -o OUT [--calib F.pb ...] [--policy weight|activation|smoothquant]
-//                     [--activation-rule per-value|sima] [--target onnx] [--evaluate F.pb ...]
+//                     [--activation-rule per-value|sima] [--relu6 block|per-channel-clip]
+//                     [--target onnx] [--evaluate F.pb ...]
 //                     [--sets chain concat residual] [--bits N ...] [--report R.json]
 //                                               cross-layer channel equalization
 //
@@ -282,7 +283,7 @@ int cmd_streamline(const streamline_args& a) {
 struct equalize_args {
   fs::path in, out, report;
   std::vector<std::string> calib, evaluate;
-  std::string policy = "weight", target = "onnx", rule = "per-value";
+  std::string policy = "weight", target = "onnx", rule = "per-value", relu6 = "block";
   std::vector<int> bits{8, 6};
   std::vector<std::string> sets{"chain", "concat", "residual"};
   bool quiet = false;
@@ -321,6 +322,7 @@ int cmd_equalize(const equalize_args& a) {
   opt.policy = a.policy == "activation" ? eq::scale_policy::activation
                : a.policy == "smoothquant" ? eq::scale_policy::smoothquant : eq::scale_policy::weight;
   if (a.rule == "sima") opt.rule = eq::options::activation_rule::sima;
+  opt.per_channel_clip = a.relu6 == "per-channel-clip";
   const auto wants = [&](const char* k) { return std::find(a.sets.begin(), a.sets.end(), k) != a.sets.end(); };
   opt.chains = wants("chain");
   opt.concat_sets = wants("concat");
@@ -329,7 +331,7 @@ int cmd_equalize(const equalize_args& a) {
     throw nr::error("the " + a.policy + " policy needs calibration inputs (--calib)");
   const nr::target::onnx_float target;
   eq::statistics stats;
-  if (!calib.empty()) stats = eq::calibrate(g, eq::find_sets(g, target), calib);
+  if (!calib.empty()) stats = eq::calibrate(g, eq::find_sets(g, target, {opt.per_channel_clip}), calib);
   const auto t2 = clock::now();
   const auto r = eq::equalize(g, target, opt, &stats);
   const auto t3 = clock::now();
@@ -368,7 +370,22 @@ int cmd_equalize(const equalize_args& a) {
       const double before = quantized(original, false), after = quantized(g, false), ceiling = quantized(original, true);
       std::cout << "INT" << bits << " weights, per tensor: " << before << " dB before, " << after
                 << " dB after (per channel: " << ceiling << " dB)\n";
-      quant.push_back({{"bits", bits}, {"before_db", before}, {"after_db", after}, {"per_channel_db", ceiling}});
+      nlohmann::json row{{"bits", bits}, {"before_db", before}, {"after_db", after}, {"per_channel_db", ceiling}};
+      if (!calib.empty()) {
+        // Weights and activations: each model's activation ranges from its own calibration.
+        auto both = [&](const nr::model& m) {
+          nr::model q = m;
+          const auto ranges = eq::calibrate_activations(q, target, calib);
+          (void)eq::fake_quantize_weights(q, target, eq::weight_quantization{bits, false});
+          (void)eq::fake_quantize_activations(q, target, ranges, bits);
+          return eq::sqnr_db(reference, run_all(q, evaluation));
+        };
+        const double wa_before = both(original), wa_after = both(g);
+        std::cout << "INT" << bits << " weights and activations, per tensor: " << wa_before << " dB before, " << wa_after
+                  << " dB after\n";
+        row["with_activations"] = {{"before_db", wa_before}, {"after_db", wa_after}};
+      }
+      quant.push_back(row);
     }
   const bool ok = preserved >= 80.0;
   if (ok) save(g, a.out);
@@ -556,6 +573,10 @@ int main(int argc, char** argv) {
   equalize->add_option("--activation-rule", eqa.rule,
                        "activation policy: scales from every value a set rescales (per-value), or the SiMa compiler's rule (sima)")
       ->check(CLI::IsMember({"per-value", "sima"}))
+      ->capture_default_str();
+  equalize->add_option("--relu6", eqa.relu6,
+                       "A Clip (ReLU6) inside a set: block the set, or rewrite it as Min(Relu(x), 6 s_c) with per-channel bounds (exact)")
+      ->check(CLI::IsMember({"block", "per-channel-clip"}))
       ->capture_default_str();
   equalize->add_option("--target", eqa.target, "Equalization target")->check(CLI::IsMember({"onnx"}))->capture_default_str();
   equalize->add_option("--sets", eqa.sets, "Kinds of sets to equalize")

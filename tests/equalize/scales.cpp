@@ -236,6 +236,32 @@ TEST_CASE("fake_quantize_weights rounds every weighted op of any IR onto its gri
   });
 }
 
+TEST_CASE("fake_quantize_activations rounds what each weighted op reads, per tensor", "[equalize][quantize]") {
+  eq_check::on_every_ir(every_kind, [](auto& g, const auto& original) {
+    // Evaluated on the calibration inputs: no clipping, so the bits alone decide.
+    const auto calib = random_inputs(3, 21), &eval = calib;
+    const auto ranges = calibrate_activations(g, target::onnx_float{}, calib);
+    // x (read by c0), z0, yd, p (read by a and b), cat.
+    CHECK(ranges.size() == 5);
+    CHECK(ranges.at("z0").min >= 0);  // after a Relu: unsigned
+    CHECK(ranges.at("x").min < 0);
+    auto sqnr_at = [&](int bits) {
+      auto q = g;
+      CHECK(fake_quantize_activations(q, target::onnx_float{}, ranges, bits) == 5);
+      std::vector<exec::tensor_map> ref, got;
+      for (const auto& x : eval) {
+        ref.push_back(exec::execute(original, x));
+        got.push_back(exec::execute(q, x));
+      }
+      return sqnr_db(ref, got);
+    };
+    const double db4 = sqnr_at(4), db12 = sqnr_at(12);
+    CHECK(db4 > 0);
+    CHECK(db12 > db4 + 30);  // each bit is worth about 6 dB
+    CHECK_THROWS_WITH(fake_quantize_activations(g, target::onnx_float{}, ranges, 1), Catch::Contains("use 2..24"));
+  });
+}
+
 TEST_CASE("the SiMa activation rule: concat parents reach one maximum, families combine by minimum", "[equalize][scales]") {
   eq_check::on_every_ir(every_kind, [](auto& g, const auto& original) {
     const auto calib = random_inputs(4, 11);

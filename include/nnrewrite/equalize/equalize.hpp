@@ -19,7 +19,9 @@
 //  - smoothquant (Xiao et al. 2023) for MatMul/Gemm children:
 //    s = a^alpha / w^(1 - alpha) inverted onto our convention, a the class's
 //    activation magnitude and w its child weight range.
-// Dead channels (a zero weight or activation range) keep scale 1.
+// Dead channels (a zero weight or activation range) keep scale 1. Bounds inside a
+// set (Min/Max by a constant) are multiplied with their channels; a Clip is made
+// per-channel first when options::per_channel_clip asks for it (else it blocks).
 #pragma once
 
 #include <cmath>
@@ -71,6 +73,9 @@ struct options {
   // elementwise minimum after normalising each by its own minimum).
   enum class activation_rule : std::uint8_t { per_value, sima };
   activation_rule rule = activation_rule::per_value;
+  // Rewrite a Clip inside a set (ReLU6) as Relu (or Max) and Min by per-channel
+  // constants, which scale exactly; off, a Clip blocks the set.
+  bool per_channel_clip = false;
   // Which kinds of sets to equalize (the others are reported as skipped).
   bool chains = true, concat_sets = true, residual_families = true;
 
@@ -183,6 +188,46 @@ void apply_scales(rewriter<G>& rw, const region<vertex_t<G>>& r, const std::vect
     rw.replace_constant_operand(c, l.weight_operand,
                                 scale_input_channels(*weight_of(rw.graph(), c, l), l, member_factors(r.child_classes[i], s, true)));
   }
+  for (std::size_t i = 0; i < r.bounds.size(); ++i) {
+    const auto b = r.bounds[i];
+    const auto f = member_factors(r.bound_classes[i], s, false);
+    const auto held = T::constant_value(rw.graph(), operand(rw.graph(), b, r.bound_ports[i])->node);
+    const tensor& old = *held;
+    // One value per channel, shaped to broadcast along the channel axis.
+    const std::int64_t rank = std::int64_t(T::value(rw.graph(), b, 0).shape->size());
+    shape_t shape(std::size_t(rank - r.channel_axis(rank)), 1);
+    shape[0] = std::int64_t(f.size());
+    tensor nb = tensor::uninitialized(old.type(), shape);
+    for (std::int64_t c = 0; c < nb.size(); ++c) nb.set(c, old.get(old.size() == 1 ? 0 : c) * f[std::size_t(c)]);
+    rw.replace_constant_operand(b, r.bound_ports[i], std::move(nb));
+  }
+}
+
+// Each Clip of r becomes Relu (a zero lower bound) or Max, then Min, by constants
+// holding its bounds: the same function, with bounds apply_scales can make
+// per-channel. The Min (or the last op) takes the Clip's names.
+template <ir_graph G>
+void split_clips(rewriter<G>& rw, const region<vertex_t<G>>& r) {
+  using T = ir_traits<G>;
+  for (const auto v : r.clips) {
+    const G& g = rw.graph();
+    const auto [lo, hi] = *clamp_bounds(g, v);
+    const value_info out = T::value(g, v, 0);
+    const element_type type = out.elem;
+    value_info step = out;
+    step.name.clear();
+    value_ref<vertex_t<G>> x = *operand(g, v, 0);
+    std::vector<vertex_t<G>> params;  // the Clip's bound constants, erased when no longer used
+    for (int p : {1, 2})
+      if (const auto o = operand(g, v, p)) params.push_back(o->node);
+    if (lo == 0) x = rw.op("Relu", {x}, step);
+    else if (std::isfinite(lo)) x = rw.op_with_constant("Max", x, tensor::scalar(lo, type), step);
+    if (std::isfinite(hi)) x = rw.op_with_constant("Min", x, tensor::scalar(hi, type), step);
+    if (x == *operand(g, v, 0)) x = rw.op("Identity", {x}, step);
+    rw.replace_op(v, {x});
+    for (const auto c : params)
+      if (is_dead(rw.graph(), c)) rw.erase(c);
+  }
 }
 
 inline double clamp_scale(double s, double lo, double hi) { return std::min(std::max(s, lo), hi); }
@@ -227,14 +272,19 @@ auto* ranges_of(const G& g, const region<vertex_t<G>>& r, std::size_t i, Stats& 
   return it == stats.end() || it->second.max.size() != r.value_classes[i].size() ? nullptr : &it->second;
 }
 
-// A value whose only use is a Relu-like activation is not quantized itself (the
-// activation is fused into the op that makes it): its range does not count.
+// A value whose only use is an activation (Relu-like, a Clip, a Min or Max by a
+// constant) is not quantized itself (the activation is fused into the op that
+// makes it): its range does not count.
 template <ir_graph G>
 bool fused_into_activation(const G& g, value_ref<vertex_t<G>> v) {
   const auto us = uses(g, v);
   if (us.size() != 1 || ir_traits<G>::kind(g, us[0].node) != node_kind::op) return false;
   const std::string_view op = ir_traits<G>::op_type(g, us[0].node);
-  return op == "Relu" || op == "LeakyRelu" || op == "PRelu";
+  if (op == "Min" || op == "Max") {
+    const auto other = operand(g, us[0].node, 1 - us[0].in_port);
+    return other && ir_traits<G>::kind(g, other->node) == node_kind::constant;
+  }
+  return op == "Relu" || op == "LeakyRelu" || op == "PRelu" || op == "Clip";
 }
 
 // Activation-based scales; nullopt when no value of the set has statistics.
@@ -264,12 +314,13 @@ std::optional<std::vector<double>> activation_scales(const G& g, const region<ve
   return s;
 }
 
-// The value a parent's scales are computed from: its result, or the Relu-like
-// activation's when that is the result's only use (the tensor that is quantized).
+// The value a parent's scales are computed from: its result, or, through the
+// activations fused into it, the last one's (the tensor that is quantized).
 template <ir_graph G>
 value_ref<vertex_t<G>> quantized_result(const G& g, vertex_t<G> parent) {
-  const value_ref<vertex_t<G>> v{parent, 0};
-  return fused_into_activation(g, v) ? value_ref<vertex_t<G>>{uses(g, v)[0].node, 0} : v;
+  value_ref<vertex_t<G>> v{parent, 0};
+  while (fused_into_activation(g, v)) v = {uses(g, v)[0].node, 0};
+  return v;
 }
 
 // The SiMa compiler's activation-based scales (see options::activation_rule);
@@ -414,9 +465,10 @@ template <target::backend_target Target, ir_graph G>
 result<vertex_t<G>> equalize(G& g, const Target& target, const options& opt = {}, statistics* stats = nullptr) {
   using V = vertex_t<G>;
   result<V> res;
-  res.sets = find_sets(g, target);
   const target::scale_limits lim = opt.limits.value_or(target::target_traits<Target>::equalization_limits());
-  {
+  const auto find = [&] {
+    res.sets = find_sets(g, target, {opt.per_channel_clip});
+    res.skipped.clear();
     // Sets of unwanted kinds leave the pairing (to `skipped`): indices stay those of res.sets.sets.
     std::vector<region<V>> kept;
     for (auto& r : res.sets.sets) {
@@ -424,10 +476,18 @@ result<vertex_t<G>> equalize(G& g, const Target& target, const options& opt = {}
       else res.skipped.push_back({describe(g, r.parents.front()), r.kind, "not selected (options)"});
     }
     res.sets.sets = std::move(kept);
-  }
+  };
+  find();
   rewriter<G> rw(g);
   const std::size_t cp = rw.checkpoint();
+  bool split = false;
   try {
+    // Clips first: the sets are the same after, with Min/Max bounds in their place.
+    for (const auto& r : res.sets.sets) {
+      detail::split_clips(rw, r);
+      split = split || !r.clips.empty();
+    }
+    if (split) find();
     std::vector<applied_set> applied(res.sets.sets.size());
     std::vector<bool> done(res.sets.sets.size(), false);
     for (std::size_t i = 0; i < applied.size(); ++i) applied[i].set = i;
@@ -446,10 +506,13 @@ result<vertex_t<G>> equalize(G& g, const Target& target, const options& opt = {}
         double moved = 0;
         for (std::size_t i = 0; i < res.sets.sets.size(); ++i) {
           const auto& r = res.sets.sets[i];
-          const auto s = detail::weight_scales(rw.graph(), r, opt);
+          auto s = detail::weight_scales(rw.graph(), r, opt);
           for (std::size_t k = 0; k < s.size(); ++k) {
+            // max_scale bounds what a set does in all, not per sweep (the bias grows with it).
+            const double t = detail::clamp_scale(total[i][k] * s[k], 1.0 / opt.max_scale, opt.max_scale);
+            s[k] = t / total[i][k];
+            total[i][k] = t;
             moved = std::max(moved, std::abs(std::log(s[k])));
-            total[i][k] *= s[k];
           }
           detail::apply_scales(rw, r, s);
           if (stats) detail::rescale_statistics(rw.graph(), r, s, *stats);
@@ -485,7 +548,16 @@ result<vertex_t<G>> equalize(G& g, const Target& target, const options& opt = {}
     rw.rollback(cp);
     throw;
   }
-  rw.commit();
+  if (split) {
+    // The erased Clips leave the graph; a vecS IR renumbers its vertices then, so
+    // the sets are found again (the same sets, in the same order).
+    rw.flush();
+    auto skipped = std::move(res.skipped);
+    find();
+    res.skipped = std::move(skipped);
+  } else {
+    rw.commit();
+  }
   return res;
 }
 

@@ -25,6 +25,13 @@
 // chain's own scales, the concat set's concatenated scales and the residual
 // family's shared scale vector, and it handles channel padding by a zero concat
 // (BlazeFace's skips) without a special case.
+//
+// Bounds scale with the channels: a Min or Max with a constant (scalar or per
+// channel) stays exact when its constant is multiplied by the channel's scale, so
+// it is part of a region (a `bound`). A Clip cannot hold per-channel bounds; with
+// find_options::per_channel_clip it joins a region too, for equalize() to rewrite
+// it as Relu/Max and Min with constants before scaling (Min(Relu(x), 6 s_c) for a
+// ReLU6). Without the option it bounds the region like any other op.
 #pragma once
 
 #include <algorithm>
@@ -64,6 +71,10 @@ struct region {
   std::vector<std::vector<int>> child_classes;   // per child, per input channel
   std::vector<V> joins;                         // residual joins inside the region
   std::vector<V> concats;                       // channel concats inside the region
+  std::vector<V> bounds;                        // Min/Max by a constant, which scales with the channels
+  std::vector<int> bound_ports;                 // per bound, the operand that is the constant
+  std::vector<std::vector<int>> bound_classes;  // per bound, per channel
+  std::vector<V> clips;                         // Clips to make per-channel (find_options::per_channel_clip)
   std::vector<value_ref<V>> values;             // every value the scales pass through
   std::vector<std::vector<int>> value_classes;  // per value, per channel
   int classes = 0;
@@ -86,8 +97,13 @@ struct pairing {
   std::size_t weighted_ops = 0;       // weighted ops of the graph (coverage's denominator)
 };
 
+struct find_options {
+  // A Clip with constant bounds (ReLU6) joins a region, to be made per-channel.
+  bool per_channel_clip = false;
+};
+
 // What an op is to the pairing engine.
-enum class region_role : std::uint8_t { weighted, pass_through, join, concat, zero_padding, boundary };
+enum class region_role : std::uint8_t { weighted, pass_through, bound, clip, join, concat, zero_padding, boundary };
 
 namespace detail {
 
@@ -106,7 +122,7 @@ class region_finder {
   using T = ir_traits<G>;
   using TT = target::target_traits<Target>;
 
-  explicit region_finder(const G& g) : g_(g), order_(topological_order(g)) {
+  explicit region_finder(const G& g, find_options opt = {}) : g_(g), opt_(opt), order_(topological_order(g)) {
     position_.reserve(order_.size());
     for (std::size_t i = 0; i < order_.size(); ++i) position_[order_[i]] = i;
   }
@@ -193,8 +209,26 @@ class region_finder {
         if (auto why = TT::template scaling_blocker<G>(g_, v)) return bound(*why);
         return {region_role::concat, {}};
       }
+      case target::op_role::elementwise: {
+        if (bound_port(v)) return {region_role::bound, {}};
+        if (op == "Clip" && is_onnx_domain(dom) && clamp_bounds(g_, v)) {
+          if (opt_.per_channel_clip) return {region_role::clip, {}};
+          return bound("clamps to fixed bounds (opt in to per-channel bounds: options::per_channel_clip, --relu6 per-channel-clip)");
+        }
+        return bound("does not commute with a per-channel scale");
+      }
       default: return bound("does not commute with a per-channel scale");
     }
+  }
+
+  // For a Min or Max of data and a constant, the constant's operand.
+  std::optional<int> bound_port(V v) const {
+    if (!is_onnx_domain(T::domain(g_, v)) || (T::op_type(g_, v) != "Min" && T::op_type(g_, v) != "Max")) return std::nullopt;
+    const auto ops = operands(g_, v);
+    if (ops.size() != 2 || !ops[0] || !ops[1]) return std::nullopt;
+    const bool c0 = constant_operand(v, 0), c1 = constant_operand(v, 1);
+    if (c0 == c1) return std::nullopt;
+    return c0 ? 0 : 1;
   }
 
   bool constant_operand(V v, int port) const {
@@ -211,12 +245,23 @@ class region_finder {
 
   // The operands of an interior node that carry activations (the scaled data).
   std::vector<int> activation_operands(V v, region_role r) const {
-    if (r == region_role::pass_through) return {0};
+    if (r == region_role::pass_through || r == region_role::clip) return {0};
+    if (r == region_role::bound) return {1 - *bound_port(v)};
     std::vector<int> ports;
     const auto ops = operands(g_, v);
     for (std::size_t i = 0; i < ops.size(); ++i)
       if (ops[i]) ports.push_back(int(i));
     return ports;
+  }
+
+  static bool one_input(region_role r) {
+    return r == region_role::pass_through || r == region_role::bound || r == region_role::clip;
+  }
+  static bool interior_role(region_role r) { return one_input(r) || r == region_role::join || r == region_role::concat; }
+  void add_interior(region<V>& reg, V v, region_role r) {
+    if (r == region_role::join) reg.joins.push_back(v);
+    else if (r == region_role::concat) reg.concats.push_back(v);
+    else interior_passes_.push_back(v);  // classified like a pass-through; bounds and clips listed after
   }
 
   // Flood fill from weighted op `start`: false (and why) when something that is
@@ -246,16 +291,16 @@ class region_finder {
               child[u.node] = true;
               reg.children.push_back(u.node);
             }
-          } else if (r == region_role::pass_through || r == region_role::join || r == region_role::concat) {
-            if (r == region_role::pass_through && u.in_port != 0) {
+          } else if (interior_role(r)) {
+            if (one_input(r) && activation_operands(u.node, r)[0] != u.in_port) {
               why = "'" + describe(g_, x) + "' is a parameter of '" + describe(g_, u.node) + "'";
               return false;
             }
             if (!interior.contains(u.node)) {
               interior[u.node] = true;
-              (r == region_role::join ? reg.joins : r == region_role::concat ? reg.concats : interior_passes_).push_back(u.node);
+              add_interior(reg, u.node, r);
               down.push_back(u.node);
-              if (r != region_role::pass_through) up.push_back(u.node);
+              if (!one_input(r)) up.push_back(u.node);
             }
           } else {
             why = reason;
@@ -282,10 +327,10 @@ class region_finder {
             }
           } else if (r == region_role::zero_padding && xr == region_role::concat) {
             continue;
-          } else if (r == region_role::pass_through || r == region_role::join || r == region_role::concat) {
+          } else if (interior_role(r)) {
             if (!interior.contains(p)) {
               interior[p] = true;
-              (r == region_role::join ? reg.joins : r == region_role::concat ? reg.concats : interior_passes_).push_back(p);
+              add_interior(reg, p, r);
               down.push_back(p);
               up.push_back(p);
             }
@@ -349,10 +394,17 @@ class region_finder {
           uf.push_back(int(uf.size()));
         }
         reg.parent_layouts.push_back(l);
-      } else if (r == region_role::pass_through) {
-        out = cls[operand(g_, v, 0)->node];
+      } else if (one_input(r)) {
+        out = cls[operand(g_, v, activation_operands(v, r)[0])->node];
         if (T::op_type(g_, v) == "Pad" && !pads_spare_channels(v))
           return fail(v, "pads the channel axis");
+        if (r == region_role::clip) reg.clips.push_back(v);
+        if (r == region_role::bound) {
+          const int port = *bound_port(v);
+          if (auto bad = bound_mismatch(v, port, std::int64_t(out.size()))) return fail(v, *bad);
+          reg.bounds.push_back(v);
+          reg.bound_ports.push_back(port);
+        }
       } else if (r == region_role::join) {
         for (int port : activation_operands(v, r)) {
           const V p = operand(g_, v, port)->node;
@@ -419,7 +471,27 @@ class region_finder {
     for (V p : reg.parents) reg.parent_classes.push_back(renumber(cls[p]));
     for (V c : reg.children) reg.child_classes.push_back(renumber(cls[operand(g_, c, 0)->node]));
     for (const auto& val : reg.values) reg.value_classes.push_back(renumber(cls[val.node]));
+    for (V b : reg.bounds) reg.bound_classes.push_back(renumber(cls[b]));
     return true;
+  }
+
+  // Why the constant of bound v cannot scale with its `channels` channels: it must
+  // be a scalar or hold one value per channel along the channel axis.
+  std::optional<std::string> bound_mismatch(V v, int port, std::int64_t channels) const {
+    const auto& s = T::value(g_, v, 0).shape;
+    if (!s) return "has a result of unknown rank";
+    const auto held = T::constant_value(g_, operand(g_, v, port)->node);
+    const shape_t& cs = held->shape();
+    if (held->size() == 1 && cs.size() <= s->size()) return std::nullopt;
+    const std::int64_t rank = std::int64_t(s->size()), axis = channel_axis(rank);
+    // Right-aligned, the constant may only vary along the channel axis.
+    bool ok = std::int64_t(cs.size()) <= rank && std::int64_t(cs.size()) >= rank - axis;
+    for (std::size_t i = 0; ok && i < cs.size(); ++i) {
+      const std::int64_t at = rank - std::int64_t(cs.size()) + std::int64_t(i);
+      ok = cs[i] == (at == axis ? channels : 1);
+    }
+    if (ok) return std::nullopt;
+    return "has a bound of shape " + nnrewrite::to_string(cs) + ", not a scalar or one value per channel";
   }
 
   shape_t weight_shape(V v, const weight_layout& l) const {
@@ -441,6 +513,7 @@ class region_finder {
   }
 
   const G& g_;
+  find_options opt_;
   std::vector<V> order_;
   nnrewrite::detail::vertex_map<V, std::size_t> position_;
   nnrewrite::detail::vertex_map<V, std::pair<region_role, std::string>> roles_;
@@ -452,8 +525,8 @@ class region_finder {
 
 // Every equalization set of g under Target, and every candidate rejected with why.
 template <target::backend_target Target, ir_graph G>
-pairing<vertex_t<G>> find_sets(const G& g, const Target& = {}) {
-  return detail::region_finder<Target, G>(g).run();
+pairing<vertex_t<G>> find_sets(const G& g, const Target& = {}, const find_options& opt = {}) {
+  return detail::region_finder<Target, G>(g, opt).run();
 }
 
 }  // namespace nnrewrite::equalize

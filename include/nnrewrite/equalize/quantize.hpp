@@ -1,12 +1,15 @@
 // A fake-quantization simulator for judging equalization: weights rounded to
-// symmetric INTn (per tensor, or per output channel as the ceiling), run by the
-// reference executor, compared with the float model by output SQNR.
+// symmetric INTn (per tensor, or per output channel as the ceiling), activations
+// (the data each weighted op reads) to per-tensor INTn by QONNX Quant nodes with
+// ranges calibrated on given inputs, run by the reference executor, compared with
+// the float model by output SQNR.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -62,6 +65,85 @@ std::size_t fake_quantize_weights(G& g, const Target&, const weight_quantization
   }
   rw.commit();
   return ops.size();
+}
+
+// Per-tensor range of a value, over calibration runs.
+struct tensor_range {
+  double min = 0, max = 0;
+};
+
+// Where each weighted op of g reads its data (operand 0): those values, by name,
+// with the weighted ops that read them.
+template <target::backend_target Target, ir_graph G>
+std::map<std::string, std::vector<vertex_t<G>>, std::less<>> weighted_inputs(const G& g, const Target&) {
+  using T = ir_traits<G>;
+  using TT = target::target_traits<Target>;
+  std::map<std::string, std::vector<vertex_t<G>>, std::less<>> r;
+  for (auto v : topological_order(g)) {
+    if (T::kind(g, v) != node_kind::op || TT::role(T::domain(g, v), T::op_type(g, v)) != target::op_role::weighted) continue;
+    if (const auto x = operand(g, v, 0)) r[std::string(T::value(g, x->node, x->port).name)].push_back(v);
+  }
+  return r;
+}
+
+// Per-tensor ranges of the data every weighted op reads, observed by running the
+// reference executor on each of `inputs` (graph inputs read from the runs).
+template <target::backend_target Target, ir_graph G>
+std::map<std::string, tensor_range, std::less<>> calibrate_activations(const G& g, const Target& target,
+                                                                        std::span<const exec::tensor_map> inputs) {
+  const auto wanted = weighted_inputs(g, target);
+  std::map<std::string, tensor_range, std::less<>> r;
+  const auto see = [&](const std::string& name, const tensor& t) {
+    if (!wanted.contains(name) || t.size() == 0) return;
+    auto [it, fresh] = r.try_emplace(name, tensor_range{INFINITY, -INFINITY});
+    for (std::int64_t i = 0; i < t.size(); ++i) {
+      it->second.min = std::min(it->second.min, t.get(i));
+      it->second.max = std::max(it->second.max, t.get(i));
+    }
+  };
+  exec::execute_options opt;
+  opt.observe = see;
+  for (const auto& in : inputs) {
+    for (const auto& [name, t] : in) see(name, t);
+    (void)exec::execute(g, in, opt);
+  }
+  return r;
+}
+
+// Rounds the data every weighted op reads to per-tensor INTn: a QONNX Quant
+// (round to nearest) in front of each such value, signed when its calibrated
+// range goes below zero, else unsigned, scaled so the range's largest magnitude
+// is the top level. Values without a range (or a zero one) stay float. Returns
+// how many Quant nodes were inserted.
+template <target::backend_target Target, ir_graph G>
+std::size_t fake_quantize_activations(G& g, const Target& target, const std::map<std::string, tensor_range, std::less<>>& ranges,
+                                      int bits) {
+  using T = ir_traits<G>;
+  if (bits < 2 || bits > 24) throw error("activation quantization to " + std::to_string(bits) + " bits: use 2..24");
+  const auto readers = weighted_inputs(g, target);
+  rewriter<G> rw(g);
+  std::size_t n = 0;
+  for (const auto& [name, ops] : readers) {
+    const auto it = ranges.find(name);
+    if (it == ranges.end()) continue;
+    const bool is_signed = it->second.min < 0;
+    const double top = std::max(std::abs(it->second.min), std::abs(it->second.max));
+    const double levels = is_signed ? double((std::int64_t(1) << (bits - 1)) - 1) : double((std::int64_t(1) << bits) - 1);
+    if (!(top > 0) || !std::isfinite(top)) continue;
+    const auto x = *operand(rw.graph(), ops.front(), 0);
+    value_info out = T::value(rw.graph(), x.node, x.port);
+    out.name = name + "_quant";
+    out.dtype.reset();
+    const auto q = rw.op("Quant",
+                         {x, rw.constant(tensor::scalar(top / levels), name + "_scale"), rw.constant(tensor::scalar(0.0), name + "_zeropt"),
+                          rw.constant(tensor::scalar(double(bits)), name + "_bits")},
+                         out, {{"signed", std::int64_t(is_signed)}, {"narrow", std::int64_t(0)}, {"rounding_mode", std::string("ROUND")}},
+                         "qonnx.custom_op.general");
+    for (const auto v : ops) rw.set_operand(v, 0, q);
+    ++n;
+  }
+  rw.commit();
+  return n;
 }
 
 // Signal-to-quantization-noise ratio in dB of `test` against `reference`, over

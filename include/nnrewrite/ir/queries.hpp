@@ -2,10 +2,14 @@
 // is this a fork, is this a join. Generic over any ir_graph.
 #pragma once
 
+#include <cmath>
+#include <limits>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "nnrewrite/ir/op_schema.hpp"
 #include "nnrewrite/ir/traits.hpp"
 
 namespace nnrewrite {
@@ -149,6 +153,33 @@ template <ir_graph G>
 bool is_dead(const G& g, vertex_t<G> v) {
   const node_kind k = ir_traits<G>::kind(g, v);
   return (k == node_kind::op || k == node_kind::constant) && out_degree(v, g) == 0;
+}
+
+// The bounds [lo, hi] an ONNX Relu or Clip clamps its input to (Clip: opset 11+
+// operands, attributes before; a missing bound is infinite); nullopt for other
+// ops and for a Clip whose bounds are not constant scalars.
+template <ir_graph G>
+std::optional<std::pair<double, double>> clamp_bounds(const G& g, vertex_t<G> v) {
+  using T = ir_traits<G>;
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  if (T::kind(g, v) != node_kind::op || !is_onnx_domain(T::domain(g, v))) return std::nullopt;
+  if (T::op_type(g, v) == "Relu") return std::pair{0.0, inf};
+  if (T::op_type(g, v) != "Clip") return std::nullopt;
+  std::pair<double, double> r{-inf, inf};
+  if (in_degree(v, g) > 1) {
+    for (int p : {1, 2}) {
+      const auto o = operand(g, v, p);
+      if (!o) continue;
+      const auto h = T::kind(g, o->node) == node_kind::constant ? T::constant_value(g, o->node) : constant_handle_t<G>{};
+      if (!h || h->size() != 1 || std::isnan(h->get(0))) return std::nullopt;
+      (p == 1 ? r.first : r.second) = h->get(0);
+    }
+  } else {
+    const auto& attrs = T::attributes(g, v);
+    r.first = attribute_or<double>(attrs, "min", -inf);
+    r.second = attribute_or<double>(attrs, "max", inf);
+  }
+  return r;
 }
 
 }  // namespace nnrewrite

@@ -126,30 +126,6 @@ inline std::optional<data_type> level_type(const quantizer& q) {
   return data_type::smallest_for_range(q.lo - q.zero_point, q.hi - q.zero_point);
 }
 
-// Bounds a Relu or Clip puts on its input (opset 11+: operands; before: attributes).
-template <ir_graph G>
-std::optional<std::pair<double, double>> clamp_bounds(const G& g, vertex_t<G> v) {
-  using T = ir_traits<G>;
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  if (is_op(g, v, "Relu")) return std::pair{0.0, inf};
-  if (!is_op(g, v, "Clip")) return std::nullopt;
-  std::pair<double, double> r{-inf, inf};
-  if (in_degree(v, g) > 1) {
-    for (int p : {1, 2}) {
-      const auto o = operand(g, v, p);
-      if (!o) continue;
-      const auto h = T::kind(g, o->node) == node_kind::constant ? T::constant_value(g, o->node) : constant_handle_t<G>{};
-      if (!h || h->size() != 1 || std::isnan(h->get(0))) return std::nullopt;
-      (p == 1 ? r.first : r.second) = h->get(0);
-    }
-  } else {
-    const auto& attrs = T::attributes(g, v);
-    r.first = attribute_or<double>(attrs, "min", -inf);
-    r.second = attribute_or<double>(attrs, "max", inf);
-  }
-  return r;
-}
-
 }  // namespace detail
 
 template <ir_graph G>
@@ -328,7 +304,7 @@ class ConvertQuantActToMultiThreshold final : public rewrite_pattern<G> {
     value_ref<V> data = *x;
     std::optional<V> absorbed;
     if (num_uses(g, *x) == 1 && T::num_outputs(g, x->node) == 1)
-      if (const auto b = detail::clamp_bounds(g, x->node); b && t.min() > b->first && t.max() <= b->second)
+      if (const auto b = clamp_bounds(g, x->node); b && t.min() > b->first && t.max() <= b->second)
         if (const auto in = operand(g, x->node, 0)) {
           data = *in;
           absorbed = x->node;
