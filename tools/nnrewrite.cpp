@@ -1,7 +1,7 @@
 // nnrewrite — the command-line tool.
 //
 //   nnrewrite info MODEL                        what is in a model
-//   nnrewrite run MODEL [--input F.pb ...] [--random N] [--seed S] [--save DIR]
+//   nnrewrite run MODEL [--input F.pb ...] [--random N] [--seed S] [--dim NAME=SIZE ...] [--save DIR]
 //   nnrewrite convert IN OUT                    .onnx <-> .nnr (text format), by extension
 //   nnrewrite dot MODEL -o FILE.dot|FILE.svg    Graphviz drawing
 //   nnrewrite streamline IN -o OUT [--target fpga-dataflow] [--verify N] [--trace] [--report R.json]
@@ -67,6 +67,34 @@ nr::model load(const fs::path& p, bool quiet) {
     }
   }
   throw nr::file_error("'" + p.string() + "': unknown model format (use .onnx, or .nnr for the text format)");
+}
+
+// --dim NAME=SIZE, repeated: sizes for symbolic input dimensions.
+using dim_sizes = std::map<std::string, std::int64_t, std::less<>>;
+
+std::string check_dim_spec(const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0) return "expected NAME=SIZE, got '" + spec + "'";
+  const std::string size = spec.substr(eq + 1);
+  if (size.empty() || size.size() > 12 || size.find_first_not_of("0123456789") != std::string::npos || std::stoll(size) < 1)
+    return "the size in '" + spec + "' must be a whole number from 1";
+  return {};
+}
+
+dim_sizes parse_dims(const std::vector<std::string>& specs) {
+  dim_sizes r;
+  for (const auto& s : specs) {
+    const auto eq = s.find('=');
+    r.insert_or_assign(s.substr(0, eq), std::stoll(s.substr(eq + 1)));
+  }
+  return r;
+}
+
+// The model, with its symbolic input dims sized by --dim.
+nr::model load(const fs::path& p, bool quiet, const dim_sizes& dims) {
+  nr::model g = load(p, quiet);
+  if (!dims.empty()) nr::bind_input_dims(g, dims);
+  return g;
 }
 
 void save(const nr::model& g, const fs::path& p) {
@@ -148,8 +176,8 @@ void print_outputs(const nr::exec::tensor_map& out) {
 }
 
 int cmd_run(const fs::path& path, const std::vector<std::string>& input_files, int random_runs, std::uint64_t seed,
-            const std::string& save_dir, bool quiet) {
-  nr::model g = load(path, quiet);
+            const std::string& save_dir, bool quiet, const dim_sizes& dims) {
+  nr::model g = load(path, quiet, dims);
   const auto inputs = T::graph_inputs(g);
   if (!input_files.empty()) {
     nr::exec::tensor_map in;
@@ -282,7 +310,7 @@ int cmd_streamline(const streamline_args& a) {
 
 struct equalize_args {
   fs::path in, out, report;
-  std::vector<std::string> calib, evaluate;
+  std::vector<std::string> calib, evaluate, dims;
   std::string policy = "weight", target = "onnx", rule = "per-value", relu6 = "block";
   std::vector<int> bits{8, 6};
   std::vector<std::string> sets{"chain", "concat", "residual"};
@@ -352,7 +380,10 @@ int cmd_equalize(const equalize_args& a) {
   // The float function must be kept: on the evaluation inputs, or on random ones.
   const auto check_inputs = !evaluation.empty() ? evaluation : [&] {
     std::vector<nr::exec::tensor_map> v;
-    for (std::uint64_t s = 0; s < 4; ++s) v.push_back(nr::exec::random_inputs(g, s));
+    // Shaped by --dim; the model written keeps its symbolic dims.
+    nr::model shaped = original;
+    nr::bind_input_dims(shaped, parse_dims(a.dims));
+    for (std::uint64_t s = 0; s < 4; ++s) v.push_back(nr::exec::random_inputs(shaped, s));
     return v;
   }();
   const auto reference = run_all(original, check_inputs);
@@ -538,6 +569,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000))
       ->excludes(in_opt);
   run->add_option("--seed", seed, "Seed of the first random run");
+  std::vector<std::string> run_dims;
+  run->add_option("--dim", run_dims, "Size of a symbolic input dimension, as NAME=SIZE (repeatable; unset ones are 1)")
+      ->check(check_dim_spec);
   run->add_option("--save", save_dir, "Directory to write the outputs to, as output_<i>.pb")->needs(in_opt);
 
   auto* convert = app.add_subcommand("convert", "Convert between ONNX (.onnx) and the nnrewrite text format (.nnr)");
@@ -583,6 +617,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"chain", "concat", "residual"}))
       ->capture_default_str();
   equalize->add_option("--bits", eqa.bits, "Weight bit widths to evaluate")->check(CLI::Range(2, 16));
+  equalize->add_option("--dim", eqa.dims, "Size of a symbolic input dimension for random inputs, as NAME=SIZE (repeatable)")
+      ->check(check_dim_spec);
   equalize->add_option("--report", eqa.report, "Write a JSON report (sets, rejections, scales, SQNR, times)");
 
   try {
@@ -601,7 +637,7 @@ int main(int argc, char** argv) {
   nr::tensor_limits().max_elements = max_elements;
   try {
     if (info->parsed()) return cmd_info(model_path, quiet);
-    if (run->parsed()) return cmd_run(model_path, input_files, random_runs, seed, save_dir, quiet);
+    if (run->parsed()) return cmd_run(model_path, input_files, random_runs, seed, save_dir, quiet, parse_dims(run_dims));
     if (convert->parsed()) return cmd_convert(model_path, out_path, quiet);
     if (dot->parsed()) return cmd_dot(model_path, out_path, quiet);
     if (equalize->parsed()) {

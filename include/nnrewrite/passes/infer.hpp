@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -579,6 +580,45 @@ std::size_t infer_value_infos(G& g) {
     if (T::kind(g, v) == node_kind::op) changed += update_results(rw, v);
   rw.commit();
   return changed;
+}
+
+// Gives symbolic dimensions of the graph inputs a size (ONNX dim_param "height"
+// becomes 48: what `nnrewrite run --dim height=48` does), then infers what follows
+// from them in one walk. Random inputs and calibration of image models need it:
+// every symbolic dim set to 1 makes a 1x1 image. A name no input dimension
+// carries, or a size below 1, is an error; so is a shape the new sizes contradict
+// (naming the node), and then g is left as it was.
+template <ir_graph G>
+void bind_input_dims(G& g, const std::map<std::string, std::int64_t, std::less<>>& sizes) {
+  using T = ir_traits<G>;
+  if (sizes.empty()) return;
+  for (const auto& [name, size] : sizes)
+    if (size < 1) throw error("dimension '" + name + "' = " + std::to_string(size) + ": a size must be at least 1");
+  std::map<std::string, bool, std::less<>> used;
+  rewriter<G> rw(g);
+  const std::size_t cp = rw.checkpoint();
+  try {
+    for (auto in : T::graph_inputs(g)) {
+      value_info info = T::value(g, in, 0);
+      if (!info.shape) continue;
+      bool changed = false;
+      for (dim& d : *info.shape)
+        if (const auto it = sizes.find(d.param); !d.known() && it != sizes.end()) {
+          used[it->first] = true;
+          d = dim(it->second);
+          changed = true;
+        }
+      if (changed) rw.set_value_info(in, 0, std::move(info));
+    }
+    for (const auto& [name, size] : sizes)
+      if (!used.contains(name)) throw error("no graph input has a dimension named '" + name + "'");
+    for (auto v : topological_order(g))
+      if (T::kind(g, v) == node_kind::op) (void)update_results(rw, v);
+  } catch (...) {
+    rw.rollback(cp);
+    throw;
+  }
+  rw.commit();
 }
 
 }  // namespace nnrewrite
