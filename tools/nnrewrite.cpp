@@ -8,7 +8,7 @@
 //                                               FINN streamlining, checked against the input
 //   nnrewrite equalize IN -o OUT [--calib F.pb ...] [--policy weight|activation|smoothquant]
 //                     [--activation-rule per-value|sima] [--relu6 block|per-channel-clip]
-//                     [--target onnx] [--evaluate F.pb ...]
+//                     [--target onnx|sima] [--evaluate F.pb ...]
 //                     [--sets chain concat residual] [--bits N ...] [--report R.json]
 //                                               cross-layer channel equalization
 //
@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "nnrewrite/equalize.hpp"
+#include "nnrewrite/target/sima_mla_kernels.hpp"
 #include "nnrewrite/exec.hpp"
 #include "nnrewrite/io/dot.hpp"
 #include "nnrewrite/io/text.hpp"
@@ -335,7 +336,8 @@ std::vector<nr::exec::tensor_map> run_all(const nr::model& g, const std::vector<
 
 // Equalizes, checks that the float function is kept on the evaluation inputs (or
 // random ones), reports the sets and the weight-quantization SQNR before and after.
-int cmd_equalize(const equalize_args& a) {
+template <class Target>
+int equalize_for(const equalize_args& a, const Target& target) {
   namespace eq = nr::equalize;
   using clock = std::chrono::steady_clock;
   auto ms = [](clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
@@ -357,7 +359,6 @@ int cmd_equalize(const equalize_args& a) {
   opt.residual_families = wants("residual");
   if (opt.policy != eq::scale_policy::weight && calib.empty())
     throw nr::error("the " + a.policy + " policy needs calibration inputs (--calib)");
-  const nr::target::onnx_float target;
   eq::statistics stats;
   if (!calib.empty()) stats = eq::calibrate(g, eq::find_sets(g, target, {opt.per_channel_clip}), calib);
   const auto t2 = clock::now();
@@ -450,6 +451,14 @@ int cmd_equalize(const equalize_args& a) {
   if (!ok) throw nr::error("the equalized model computes something else (SQNR " + std::to_string(preserved) + " dB < 80 dB); nothing written");
   if (!a.quiet) std::cerr << "wrote " << a.out.string() << "\n";
   return 0;
+}
+
+int cmd_equalize(const equalize_args& a) {
+  if (a.target == "sima") {
+    nr::target::add_sima_mla_kernels();  // so the executor runs the SiMa ops
+    return equalize_for(a, nr::target::sima_mla{});
+  }
+  return equalize_for(a, nr::target::onnx_float{});
 }
 
 // A message as one printable line: control bytes (a newline in a tensor name, say)
@@ -612,7 +621,9 @@ int main(int argc, char** argv) {
                        "A Clip (ReLU6) inside a set: block the set, or rewrite it as Min(Relu(x), 6 s_c) with per-channel bounds (exact)")
       ->check(CLI::IsMember({"block", "per-channel-clip"}))
       ->capture_default_str();
-  equalize->add_option("--target", eqa.target, "Equalization target")->check(CLI::IsMember({"onnx"}))->capture_default_str();
+  equalize->add_option("--target", eqa.target, "Equalization target: onnx (ONNX float ops, NCHW) or sima (SiMa-style ops of domain 'sima', NHWC)")
+      ->check(CLI::IsMember({"onnx", "sima"}))
+      ->capture_default_str();
   equalize->add_option("--sets", eqa.sets, "Kinds of sets to equalize")
       ->check(CLI::IsMember({"chain", "concat", "residual"}))
       ->capture_default_str();

@@ -218,3 +218,34 @@ TEST_CASE("a huge bias over vanishing weights gets a bounded scale", "[equalize]
     ir_check::require_equivalent(original, g, 4, 1e-3);
   });
 }
+
+TEST_CASE("a chain through a linear Resize equalizes exactly; a non-zero extrapolation blocks", "[equalize][safety]") {
+  const std::string chain = R"(graph {
+    input %x: float32[1,2,2,2]
+    const %w1: float32[3,2,1,1] = [10, -8, 0.1, 0.2, 4, 7]
+    node y1: Conv(%x, %w1) -> %y1: float32[1,3,2,2]
+    const %sizes: int64[4] = [1, 3, 4, 4]
+    node z: Resize(%y1, _, _, %sizes) {mode = "linear"MODE} -> %z: float32[1,3,4,4]
+    const %w2: float32[2,3,1,1] = [1, 0.1, 10, 2, 0.2, 5]
+    node y2: Conv(%z, %w2) -> %y2: float32[1,2,4,4]
+    node y: Sigmoid(%y2) -> %y: float32[1,2,4,4]
+    output %y
+  })";
+  auto with = [&](const std::string& mode) {
+    std::string t = chain;
+    t.replace(t.find("MODE"), 4, mode);
+    return t;
+  };
+  const std::string linear = with(""), crop = with(R"(, coordinate_transformation_mode = "tf_crop_and_resize", extrapolation_value = 1.0)");
+  eq_check::on_every_ir(linear.c_str(), [](auto& g, const auto& original) {
+    const auto r = equalize::equalize(g, target::onnx_float{});
+    REQUIRE(r.applied.size() == 1);
+    CHECK(r.applied[0].max_scale / r.applied[0].min_scale > 2.0);
+    eq_check::require_equivalent(original, g);
+  });
+  const model g = parse_text(crop);
+  const auto p = find_sets(g, target::onnx_float{});
+  CHECK(p.sets.empty());
+  REQUIRE(!p.rejected.empty());
+  CHECK_THAT(p.rejected[0].reason, Catch::Contains("'z' (Resize) extrapolates a non-zero value"));
+}

@@ -1,104 +1,23 @@
 // The sima_mla target on the foreign IR (the AwesomeNet-shaped example): fused
 // ConvAddActivation with the [KH, KW, I, G, O] weight layout, AddActivation,
 // TupleConcatenate on NHWC channels, MaxPool2D. The executor runs these ops
-// through kernels registered here (a user adds kernels for their own ops the same
-// way), so every equalization is checked against the original.
+// through the target's reference kernels (target/sima_mla_kernels.hpp), so every
+// equalization is checked against the original.
 #include <cmath>
 #include <sstream>
 
 #include "eq_check.hpp"
-#include "nnrewrite/target/sima_mla.hpp"
+#include "nnrewrite/target/sima_mla_kernels.hpp"
 
 using namespace nnrewrite;
 using namespace nnrewrite::equalize;
 
 namespace {
 
-double activate(double v, const std::string& act) {
-  if (act == "relu") return std::max(v, 0.0);
-  if (act == "relu6") return std::min(std::max(v, 0.0), 6.0);
-  return v;
-}
-
-// ConvAddActivation(x [N,H,W,G*I], W [KH,KW,I,G,O], bias [G*O]) {pads = [top, left, bottom, right], activation}
-std::vector<tensor> conv_add_activation(const exec::kernel_context& c) {
-  const tensor& x = c.in(0);
-  const tensor& w = c.in(1);
-  const auto& xs = x.shape();
-  const auto& ws = w.shape();
-  const auto pads = attribute_or<std::vector<std::int64_t>>(c.attrs, "pads", {0, 0, 0, 0});
-  const std::string act = attribute_or<std::string>(c.attrs, "activation", "none");
-  const std::int64_t N = xs[0], H = xs[1], W = xs[2], C = xs[3], KH = ws[0], KW = ws[1], I = ws[2], G = ws[3], O = ws[4];
-  if (C != G * I) throw shape_error("ConvAddActivation: input has " + std::to_string(C) + " channels, weights read " + std::to_string(G * I));
-  const std::int64_t OH = H + pads[0] + pads[2] - KH + 1, OW = W + pads[1] + pads[3] - KW + 1;
-  tensor y(element_type::float32, shape_t{N, OH, OW, G * O});
-  for (std::int64_t n = 0; n < N; ++n)
-    for (std::int64_t h = 0; h < OH; ++h)
-      for (std::int64_t q = 0; q < OW; ++q)
-        for (std::int64_t g = 0; g < G; ++g)
-          for (std::int64_t o = 0; o < O; ++o) {
-            double acc = c.has(2) ? c.in(2).get(g * O + o) : 0.0;
-            for (std::int64_t kh = 0; kh < KH; ++kh)
-              for (std::int64_t kw = 0; kw < KW; ++kw) {
-                const std::int64_t ih = h + kh - pads[0], iw = q + kw - pads[1];
-                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                for (std::int64_t i = 0; i < I; ++i)
-                  acc += x.get(((n * H + ih) * W + iw) * C + g * I + i) * w.get((((kh * KW + kw) * I + i) * G + g) * O + o);
-              }
-            y.set(((n * OH + h) * OW + q) * G * O + g * O + o, activate(acc, act));
-          }
-  return {y};
-}
-
-std::vector<tensor> add_activation(const exec::kernel_context& c) {
-  const std::string act = attribute_or<std::string>(c.attrs, "activation", "none");
-  tensor y = c.in(0);
-  for (std::int64_t i = 0; i < y.size(); ++i) y.set(i, activate(c.in(0).get(i) + c.in(1).get(i), act));
-  return {y};
-}
-
-// Concatenation along the last axis (NHWC channels).
-std::vector<tensor> tuple_concatenate(const exec::kernel_context& c) {
-  shape_t s = c.in(0).shape();
-  std::int64_t total = 0;
-  for (std::size_t k = 0; k < c.inputs.size(); ++k) total += c.in(k).shape().back();
-  s.back() = total;
-  tensor y(element_type::float32, s);
-  const std::int64_t rows = y.size() / total;
-  for (std::int64_t r = 0; r < rows; ++r) {
-    std::int64_t at = 0;
-    for (std::size_t k = 0; k < c.inputs.size(); ++k) {
-      const std::int64_t ck = c.in(k).shape().back();
-      for (std::int64_t j = 0; j < ck; ++j) y.set(r * total + at + j, c.in(k).get(r * ck + j));
-      at += ck;
-    }
-  }
-  return {y};
-}
-
-// 2x2 max pooling, stride 2, NHWC.
-std::vector<tensor> max_pool_2d(const exec::kernel_context& c) {
-  const tensor& x = c.in(0);
-  const auto& s = x.shape();
-  const std::int64_t N = s[0], H = s[1], W = s[2], C = s[3];
-  tensor y(element_type::float32, shape_t{N, H / 2, W / 2, C});
-  for (std::int64_t n = 0; n < N; ++n)
-    for (std::int64_t h = 0; h < H / 2; ++h)
-      for (std::int64_t w = 0; w < W / 2; ++w)
-        for (std::int64_t ch = 0; ch < C; ++ch) {
-          double m = -INFINITY;
-          for (std::int64_t a = 0; a < 2; ++a)
-            for (std::int64_t b = 0; b < 2; ++b) m = std::max(m, x.get(((n * H + 2 * h + a) * W + 2 * w + b) * C + ch));
-          y.set(((n * (H / 2) + h) * (W / 2) + w) * C + ch, m);
-        }
-  return {y};
-}
-
+// The library's reference kernels for the SiMa ops (a user registers kernels for
+// their own ops the same way: exec::default_kernels().add(domain, op, fn)).
 const bool registered = [] {
-  exec::default_kernels().add("sima", "ConvAddActivation", conv_add_activation);
-  exec::default_kernels().add("sima", "AddActivation", add_activation);
-  exec::default_kernels().add("sima", "TupleConcatenate", tuple_concatenate);
-  exec::default_kernels().add("sima", "MaxPool2D", max_pool_2d);
+  target::add_sima_mla_kernels();
   return true;
 }();
 
@@ -191,4 +110,41 @@ TEST_CASE("sima_mla: activation and weight policies keep the function on every I
       eq_check::require_equivalent(original, g);
     }
   });
+}
+
+TEST_CASE("sima_mla's reference kernels compute and check what they are given", "[equalize][sima]") {
+  const model g = parse_text(R"(graph {
+    input %x: float32[1,2,2,2]
+    node p: sima.AvgPool2D(%x) -> %p: float32[1,1,1,2]
+    node m: sima.MaxPool2D(%x) -> %m: float32[1,1,1,2]
+    node s: sima.AddActivation(%x, %x) {activation = "relu6"} -> %s: float32[1,2,2,2]
+    node c: sima.TupleConcatenate(%x, %x) {axis = 3} -> %c: float32[1,2,2,4]
+    output %p
+    output %m
+    output %s
+    output %c
+  })");
+  // NHWC: channel 0 holds 1, 2, 3, 4 over the window, channel 1 holds -1, 5, 0, 7.
+  const tensor x(element_type::float32, shape_t{1, 2, 2, 2}, std::vector<float>{1, -1, 2, 5, 3, 0, 4, 7});
+  const auto out = exec::execute(g, {{"x", x}});
+  CHECK(out.at("p").to_doubles() == std::vector<double>{2.5, 2.75});
+  CHECK(out.at("m").to_doubles() == std::vector<double>{4, 7});
+  CHECK(out.at("s").to_doubles() == std::vector<double>{2, 0, 4, 6, 6, 0, 6, 6});
+  CHECK(out.at("c").shape() == shape_t{1, 2, 2, 4});
+  CHECK(out.at("c").get(2) == 1.0);
+
+  const model bad = parse_text(R"(graph {
+    input %x: float32[1,2,2,3]
+    const %w: float32[1,1,2,1,2] = [1, 2, 3, 4]
+    node y: sima.ConvAddActivation(%x, %w) -> %y: float32[1,2,2,2]
+    output %y
+  })");
+  CHECK_THROWS_WITH(exec::execute(bad, exec::random_inputs(bad, 1)), Catch::Contains("the input has 3 channels, the weights read 2"));
+  const model odd = parse_text(R"(graph {
+    input %x: float32[1,2,2,2]
+    const %w: float32[1,1,2,1,2] = [1, 2, 3, 4]
+    node y: sima.ConvAddActivation(%x, %w) {activation = "swish"} -> %y: float32[1,2,2,2]
+    output %y
+  })");
+  CHECK_THROWS_WITH(exec::execute(odd, exec::random_inputs(odd, 1)), Catch::Contains("activation 'swish' is not supported"));
 }

@@ -217,3 +217,30 @@ TEST_CASE("ConvTranspose output_shape must give every spatial size", "[exec][err
   exec::tensor_map in{{"x", tensor(element_type::float32, shape_t{1, 1, 2, 2}, std::vector<float>{1, 2, 3, 4})}};
   CHECK_THROWS_WITH(exec::execute(g, in), Catch::Contains("output_shape needs 2 spatial sizes, got 1"));
 }
+
+TEST_CASE("Upsample and Resize interpolate linearly; the steps between axes respect the limits", "[exec][resize]") {
+  model g = parse_text(R"(graph {
+    opset "" 9
+    input %x: float32[1,1,2,2]
+    const %s: float32[4] = [1, 1, 2, 2]
+    node up: Upsample(%x, %s) {mode = "linear"} -> %y: float32[1,1,4,4]
+    output %y
+  })");
+  // Asymmetric coordinates i / 2, clamped at the edge.
+  const auto y = exec::execute(g, {{"x", tensor(element_type::float32, {1, 1, 2, 2}, {1.0f, 2.0f, 3.0f, 4.0f})}}).at("y");
+  CHECK(y.to_doubles() == std::vector<double>{1, 1.5, 2, 2, 2, 2.5, 3, 3, 3, 3.5, 4, 4, 3, 3.5, 4, 4});
+
+  // [1,1,1000,1] -> [1,1,1,1000]: in and out hold 1000 elements, the step between
+  // the two axes 10^6; with a limit of 10^5 that is refused before allocating.
+  model h = parse_text(R"(graph {
+    input %x: float32[1,1,1000,1]
+    const %sizes: int64[4] = [1, 1, 1, 1000]
+    node r: Resize(%x, _, _, %sizes) {mode = "linear"} -> %y: float32[1,1,1,1000]
+    output %y
+  })");
+  const auto saved = tensor_limits();
+  tensor_limits().max_elements = 100000;
+  CHECK_THROWS_WITH(exec::execute(h, exec::random_inputs(h, 1)), Catch::Contains("node 'r'") && Catch::Contains("[1,1,1000,1000]") && Catch::Contains("over the limit"));
+  tensor_limits() = saved;
+  CHECK(exec::execute(h, exec::random_inputs(h, 1)).at("y").shape() == shape_t{1, 1, 1, 1000});
+}

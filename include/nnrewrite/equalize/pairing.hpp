@@ -195,6 +195,9 @@ class region_finder {
             if (!c || !all_zero(*c)) return bound("pads with a non-zero value");
           }
         }
+        if (op == "Resize" && attribute_or<std::string>(T::attributes(g_, v), "coordinate_transformation_mode", "") == "tf_crop_and_resize" &&
+            attribute_or<double>(T::attributes(g_, v), "extrapolation_value", 0.0) != 0.0)
+          return bound("extrapolates a non-zero value");
         if (auto why = TT::template scaling_blocker<G>(g_, v)) return bound(*why);
         return {region_role::pass_through, {}};
       }

@@ -1,6 +1,7 @@
 // onnx_float: a float ONNX runtime as an equalization target. Weighted ops are
 // Conv, Gemm and MatMul (ONNX's weight layouts); Relu, LeakyRelu, PRelu, MaxPool,
-// AveragePool, a zero Pad and Identity commute with a positive per-channel scale;
+// AveragePool, a zero Pad, Resize/Upsample and Identity commute with a positive
+// per-channel scale;
 // Add of two activations is a residual join; Concat on the channel axis is a
 // channel concat. Activations are NCHW. It maps every ONNX op (it is a float
 // runtime), so its legality report lists only ops of other domains.
@@ -15,7 +16,8 @@ struct onnx_float {
   static op_role role(std::string_view domain, std::string_view op) {
     if (!is_onnx_domain(domain)) return onnx_role(domain, op);
     if (op == "ConvTranspose") return op_role::other;  // not equalized (yet): its layout differs
-    if (op == "PRelu" || op == "Pad") return op_role::channel_passthrough;
+    // Resize and Upsample mix values within a channel only (nearest, linear, cubic).
+    if (op == "PRelu" || op == "Pad" || op == "Resize" || op == "Upsample") return op_role::channel_passthrough;
     if (op == "Add" || op == "Sum") return op_role::residual_join;
     return onnx_role(domain, op);
   }

@@ -1,6 +1,6 @@
 // Kernels that move data without arithmetic: Reshape, Flatten, Squeeze,
 // Unsqueeze, Transpose, Expand, Concat, Split, Slice, Pad, Gather, Shape,
-// ConstantOfShape, Constant, Resize and Upsample (nearest).
+// ConstantOfShape, Constant, Resize (nearest, linear, cubic) and Upsample (nearest, linear).
 #pragma once
 
 #include <algorithm>
@@ -364,6 +364,28 @@ inline shape_t scaled_shape(const shape_t& in, const std::vector<double>& scales
   return out;
 }
 
+// Where output position i of an axis (in -> out elements, scale s = out/in) reads
+// the input, by ONNX's coordinate_transformation_mode; roi = [start, end] of the
+// axis for tf_crop_and_resize. Like ONNX's reference, the modes that divide by
+// the output length use the unrounded length s * in.
+inline double resize_source(const std::string& coord, std::int64_t i, std::int64_t in, std::int64_t out, double s,
+                            std::pair<double, double> roi = {0.0, 1.0}) {
+  const double x = double(i), length = s * double(in);
+  if (coord == "half_pixel") return (x + 0.5) / s - 0.5;
+  if (coord == "asymmetric") return x / s;
+  if (coord == "align_corners") return length == 1 ? 0.0 : x * double(in - 1) / (length - 1);
+  if (coord == "pytorch_half_pixel") return length > 1 ? (x + 0.5) / s - 0.5 : 0.0;
+  if (coord == "tf_half_pixel_for_nn") return (x + 0.5) / s;
+  if (coord == "half_pixel_symmetric") {
+    const double adjustment = double(out) / length, center = double(in) / 2;
+    return center * (1 - adjustment) + (x + 0.5) / s - 0.5;
+  }
+  if (coord == "tf_crop_and_resize")
+    return length > 1 ? roi.first * double(in - 1) + x * (roi.second - roi.first) * double(in - 1) / (length - 1)
+                      : 0.5 * (roi.first + roi.second) * double(in - 1);
+  throw unsupported_error("Resize coordinate_transformation_mode '" + coord + "' is not supported");
+}
+
 // Nearest-neighbour resizing; scales[d] = out/in per axis.
 template <class = void>
 tensor resize_nearest(const tensor& x, const shape_t& out_shape, const std::vector<double>& scales,
@@ -374,13 +396,7 @@ tensor resize_nearest(const tensor& x, const shape_t& out_shape, const std::vect
     const std::int64_t in = x.shape()[d], out = out_shape[d];
     const double s = scales[d];
     for (std::int64_t i = 0; i < out; ++i) {
-      double v;
-      if (coord == "half_pixel") v = (double(i) + 0.5) / s - 0.5;
-      else if (coord == "asymmetric") v = double(i) / s;
-      else if (coord == "align_corners") v = out == 1 ? 0.0 : double(i) * double(in - 1) / double(out - 1);
-      else if (coord == "pytorch_half_pixel") v = out > 1 ? (double(i) + 0.5) / s - 0.5 : 0.0;
-      else if (coord == "tf_half_pixel_for_nn") v = (double(i) + 0.5) / s;
-      else throw unsupported_error("Resize coordinate_transformation_mode '" + coord + "' is not supported");
+      const double v = resize_source(coord, i, in, out, s);
       double k;
       if (rounding == "round_prefer_floor") k = (v - std::floor(v) == 0.5) ? std::floor(v) : std::round(v);
       else if (rounding == "round_prefer_ceil") k = (v - std::floor(v) == 0.5) ? std::ceil(v) : std::round(v);
@@ -402,11 +418,90 @@ tensor resize_nearest(const tensor& x, const shape_t& out_shape, const std::vect
   return out;
 }
 
+// Linear or cubic resizing (ONNX's separable n-linear / n-cubic interpolation):
+// each axis in turn, last first, output position i reads the 2 (linear) or 4
+// (cubic, coefficient a) inputs around its source coordinate, clamped to the
+// edge; exclude_outside drops the ones past the edge and renormalizes; under
+// tf_crop_and_resize a source outside the input gives `extrapolation`.
+struct interpolation {
+  bool cubic = false;
+  double cubic_a = -0.75;
+  bool exclude_outside = false;
+  double extrapolation = 0.0;
+  std::vector<double> roi;  // starts then ends, one per axis (tf_crop_and_resize)
+};
+
+inline std::vector<double> interpolation_weights(const interpolation& ip, double r) {
+  if (!ip.cubic) return {1 - r, r};
+  const double a = ip.cubic_a;
+  auto near = [&](double t) { return ((a + 2) * t - (a + 3)) * t * t + 1; };             // |t| <= 1
+  auto far = [&](double t) { return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a; };       // 1 < |t| < 2
+  return {far(r + 1), near(r), near(1 - r), far(2 - r)};
+}
+
+template <class = void>
+tensor resize_interpolate(const tensor& x, const shape_t& out_shape, const std::vector<double>& scales, const std::string& coord,
+                          const interpolation& ip) {
+  const std::size_t r = x.rank();
+  shape_t shape = x.shape();
+  std::vector<double> cur = x.to_doubles();
+  for (std::size_t d = r; d-- > 0;) {
+    const std::int64_t in = shape[d], out = out_shape[d];
+    if (in == out && scales[d] == 1.0 && coord != "tf_crop_and_resize") continue;
+    if (in == 0) throw shape_error("Resize cannot interpolate an empty axis " + std::to_string(d));
+    // Per output position: the taps (input index, weight), or none to extrapolate.
+    std::vector<std::vector<std::pair<std::int64_t, double>>> taps{std::size_t(out)};
+    const std::pair<double, double> roi =
+        ip.roi.size() == 2 * r ? std::pair{ip.roi[d], ip.roi[d + r]} : std::pair{0.0, 1.0};
+    for (std::int64_t i = 0; i < out; ++i) {
+      const double v = resize_source(coord, i, in, out, scales[d], roi);
+      auto& t = taps[std::size_t(i)];
+      if (coord == "tf_crop_and_resize" && (v < 0 || v > double(in - 1))) continue;
+      const double base = std::floor(v);
+      const auto w = interpolation_weights(ip, v - base);
+      const std::int64_t first = std::int64_t(base) - (ip.cubic ? 1 : 0);
+      double sum = 0;
+      for (std::size_t k = 0; k < w.size(); ++k) {
+        const std::int64_t at = first + std::int64_t(k);
+        if (ip.exclude_outside && (at < 0 || at >= in)) continue;
+        t.emplace_back(std::clamp<std::int64_t>(at, 0, in - 1), w[k]);
+        sum += w[k];
+      }
+      if (ip.exclude_outside && sum != 0)
+        for (auto& [at, wk] : t) wk /= sum;
+    }
+    std::int64_t outer = 1, inner = 1;
+    for (std::size_t k = 0; k < d; ++k) outer *= shape[k];
+    for (std::size_t k = d + 1; k < r; ++k) inner *= shape[k];
+    shape_t step = shape;  // between axes the tensor can outgrow both input and output
+    step[d] = out;
+    checked_num_elements(step);
+    std::vector<double> next(std::size_t(outer * out * inner));
+    for (std::int64_t o = 0; o < outer; ++o)
+      for (std::int64_t i = 0; i < out; ++i) {
+        const auto& t = taps[std::size_t(i)];
+        for (std::int64_t e = 0; e < inner; ++e) {
+          double acc = t.empty() ? ip.extrapolation : 0.0;
+          for (const auto& [at, wk] : t) acc += wk * cur[std::size_t((o * in + at) * inner + e)];
+          next[std::size_t((o * out + i) * inner + e)] = acc;
+        }
+      }
+    cur = std::move(next);
+    shape[d] = out;
+  }
+  tensor result = tensor::uninitialized(x.type(), out_shape);
+  for (std::int64_t i = 0; i < result.size(); ++i) result.set(i, cur[std::size_t(i)]);
+  return result;
+}
+
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> resize(const kernel_context& c) {
   const tensor& x = c.in(0);
   const std::string mode = c.attr_string("mode", "nearest");
-  if (mode != "nearest") throw unsupported_error("Resize mode '" + mode + "' is not supported (nearest only)");
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
+    throw unsupported_error("Resize mode '" + mode + "' is not supported (nearest, linear, cubic)");
+  if (c.attr_int("antialias", 0) != 0) throw unsupported_error("Resize with antialias is not supported");
+  if (c.attrs.count("axes")) throw unsupported_error("Resize with axes is not supported");
   std::vector<double> scales;
   shape_t out_shape(x.rank());
   const std::size_t scales_at = c.opset_below(11) ? 1 : 2;
@@ -428,6 +523,19 @@ std::vector<tensor> resize(const kernel_context& c) {
     if (d < 0) throw shape_error("Resize sizes must not be negative, are " + to_string(out_shape));
   checked_num_elements(out_shape);  // before the index tables are built
   const std::string coord = c.opset_below(11) ? "asymmetric" : c.attr_string("coordinate_transformation_mode", "half_pixel");
+  if (mode != "nearest") {
+    interpolation ip;
+    ip.cubic = mode == "cubic";
+    ip.cubic_a = c.attr_float("cubic_coeff_a", -0.75);
+    ip.exclude_outside = c.attr_int("exclude_outside", 0) != 0;
+    ip.extrapolation = c.attr_float("extrapolation_value", 0.0);
+    if (coord == "tf_crop_and_resize") {
+      if (!c.has(1) || c.in(1).size() != std::int64_t(2 * x.rank()))
+        throw shape_error("Resize tf_crop_and_resize needs a roi of " + std::to_string(2 * x.rank()) + " values");
+      ip.roi = c.in(1).to_doubles();
+    }
+    return single(resize_interpolate(x, out_shape, scales, coord, ip));
+  }
   const std::string rounding = c.opset_below(11) ? "floor" : c.attr_string("nearest_mode", "round_prefer_floor");
   return single(resize_nearest(x, out_shape, scales, coord, rounding));
 }
@@ -435,11 +543,13 @@ std::vector<tensor> resize(const kernel_context& c) {
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
 std::vector<tensor> upsample(const kernel_context& c) {
   const tensor& x = c.in(0);
-  if (c.attr_string("mode", "nearest") != "nearest") throw unsupported_error("Upsample supports nearest only");
+  const std::string mode = c.attr_string("mode", "nearest");
+  if (mode != "nearest" && mode != "linear") throw unsupported_error("Upsample mode '" + mode + "' is not supported (nearest, linear)");
   std::vector<double> scales = c.has(1) ? c.in(1).to_doubles() : attribute_or<std::vector<double>>(c.attrs, "scales", {});
   if (scales.size() != x.rank()) throw shape_error("Upsample scales need one entry per axis");
   const shape_t out_shape = scaled_shape(x.shape(), scales, "Upsample");
   checked_num_elements(out_shape);  // before the index tables are built
+  if (mode == "linear") return single(resize_interpolate(x, out_shape, scales, "asymmetric", interpolation{}));
   return single(resize_nearest(x, out_shape, scales, "asymmetric", "floor"));
 }
 
