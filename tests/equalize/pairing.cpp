@@ -209,3 +209,76 @@ TEST_CASE("MatMul chains keep channels last", "[equalize][pairing]") {
     CHECK(p.sets[0].classes == 4);
   });
 }
+
+TEST_CASE("nested concats make one set whose children see their own slices", "[equalize][pairing]") {
+  eq_check::on_every_ir(R"(graph {
+    input %x: float32[1,2,2,2]
+    const %wa: float32[2,2,1,1] = [1, 2, 3, 4]
+    node ya: Conv(%x, %wa) -> %ya: float32[1,2,2,2]
+    const %wb: float32[1,2,1,1] = [5, 6]
+    node yb: Conv(%x, %wb) -> %yb: float32[1,1,2,2]
+    node inner: Concat(%ya, %yb) {axis = 1} -> %inner: float32[1,3,2,2]
+    const %wc: float32[2,2,1,1] = [0.1, 0.2, 0.3, 0.4]
+    node yc: Conv(%x, %wc) -> %yc: float32[1,2,2,2]
+    node outer: Concat(%inner, %yc) {axis = 1} -> %outer: float32[1,5,2,2]
+    const %wd: float32[1,5,1,1] = [1, 2, 3, 4, 5]
+    node yd: Conv(%outer, %wd) -> %yd: float32[1,1,2,2]
+    const %we: float32[1,3,1,1] = [1, 10, 100]
+    node ye: Conv(%inner, %we) -> %ye: float32[1,1,2,2]
+    node sum: Add(%yd, %ye) -> %sum: float32[1,1,2,2]
+    node y: Sigmoid(%sum) -> %y: float32[1,1,2,2]
+    output %y
+  })", [](auto& g, const auto& original) {
+    const auto p = find_sets(g, target::onnx_float{});
+    REQUIRE(!p.sets.empty());
+    const auto& s = p.sets[0];
+    CHECK(s.kind == set_kind::concat);
+    CHECK(names(g, s.parents) == strings{"ya", "yb", "yc"});
+    CHECK(names(g, s.children) == strings{"ye", "yd"});
+    CHECK(names(g, s.concats) == strings{"inner", "outer"});
+    CHECK(s.classes == 5);
+    CHECK(s.child_classes[0] == std::vector<int>{0, 1, 2});        // ye reads the inner concat
+    CHECK(s.child_classes[1] == std::vector<int>{0, 1, 2, 3, 4});  // yd the outer one
+    (void)equalize::equalize(g, target::onnx_float{});
+    eq_check::require_equivalent(original, g);
+  });
+}
+
+TEST_CASE("a residual family merges across three adds into one scale vector", "[equalize][pairing]") {
+  eq_check::on_every_ir(R"(graph {
+    input %x: float32[1,1,2,2]
+    const %w0: float32[2,1,1,1] = [1, -2]
+    node y0: Conv(%x, %w0) -> %y0: float32[1,2,2,2]
+    node z0: Relu(%y0) -> %z0: float32[1,2,2,2]
+    const %w1: float32[2,2,1,1] = [1, 2, 3, 4]
+    node y1: Conv(%z0, %w1) -> %y1: float32[1,2,2,2]
+    node s1: Add(%y1, %z0) -> %s1: float32[1,2,2,2]
+    node z1: Relu(%s1) -> %z1: float32[1,2,2,2]
+    const %w2: float32[2,2,1,1] = [0.5, -1, 8, 0.25]
+    node y2: Conv(%z1, %w2) -> %y2: float32[1,2,2,2]
+    node s2: Add(%z1, %y2) -> %s2: float32[1,2,2,2]
+    node z2: Relu(%s2) -> %z2: float32[1,2,2,2]
+    const %w3: float32[2,2,1,1] = [3, 0.1, -0.2, 7]
+    node y3: Conv(%z2, %w3) -> %y3: float32[1,2,2,2]
+    node s3: Add(%y3, %z2) -> %s3: float32[1,2,2,2]
+    node z3: Relu(%s3) -> %z3: float32[1,2,2,2]
+    const %w4: float32[1,2,1,1] = [1, 20]
+    node y4: Conv(%z3, %w4) -> %y4: float32[1,1,2,2]
+    node y: Sigmoid(%y4) -> %y: float32[1,1,2,2]
+    output %y
+  })", [](auto& g, const auto& original) {
+    const auto p = find_sets(g, target::onnx_float{});
+    REQUIRE(p.sets.size() == 1);
+    const auto& s = p.sets[0];
+    CHECK(s.kind == set_kind::residual);
+    CHECK(names(g, s.joins) == strings{"s1", "s2", "s3"});
+    CHECK(names(g, s.parents) == strings{"y0", "y1", "y2", "y3"});
+    CHECK(names(g, s.children) == strings{"y1", "y2", "y3", "y4"});
+    CHECK(s.classes == 2);
+    for (const auto& c : s.parent_classes) CHECK(c == std::vector<int>{0, 1});
+    const auto r = equalize::equalize(g, target::onnx_float{});
+    REQUIRE(r.applied.size() == 1);
+    CHECK(r.applied[0].max_scale / r.applied[0].min_scale > 1.5);
+    eq_check::require_equivalent(original, g);
+  });
+}
