@@ -197,6 +197,20 @@ TEST_CASE("inference: a declared shape the operands contradict is an error namin
   CHECK_THROWS_AS(infer_value_infos(k), type_error);
 }
 
+TEST_CASE("inference: an error leaves the graph as it was, also what it had already updated", "[passes][infer]") {
+  // The Relu's result gets its shape before the MatMul below it fails.
+  model g = parse_text(R"(graph {
+    input %x: float32[1,4]
+    node r: Relu(%x) -> %h: float32
+    const %w: float32[5,3] = splat 1
+    node mm: MatMul(%h, %w) -> %y: float32
+    output %y
+  })");
+  const std::string before = to_text(g);
+  CHECK_THROWS_WITH(infer_value_infos(g), Catch::Contains("node 'mm'"));
+  CHECK(to_text(g) == before);
+}
+
 TEST_CASE("inference: ops without rules and symbolic dims are left as they are", "[passes][infer]") {
   model g = parse_text(R"(graph {
     input %x: float32[N,4] @NC

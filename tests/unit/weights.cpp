@@ -112,6 +112,35 @@ TEST_CASE("a layout with groups on an axis of their own (SiMa's [KH, KW, I, G, O
   CHECK_THROWS_WITH(scale_output_channels(w, sima, std::vector<double>(19, 1.0)), Catch::Contains("19 scales for 20 channels"));
 }
 
+TEST_CASE("scaling along W's rows gives, element for element, the double product rounded to W's type", "[weights]") {
+  // MatMul's output channels are W's last axis: that case runs row by row, in
+  // float when every scale is a float (exact: the double product of two floats
+  // rounded once to float is the float product), else in double. Both must give
+  // what scaling each element in double and converting would, bit for bit.
+  const weight_layout mm = *onnx_weight_layout("MatMul", {}, 2);
+  const tensor w = random_tensor({9, 6}, 11);
+  const std::vector<std::vector<double>> scale_sets{
+      {1, -1, 0.5, -2, 0x1p-20, 3.25},           // floats: the float path
+      {0.1, -1, 1.0 / 3.0, 2, -7.123456789, 1},  // not floats: the double path
+  };
+  for (const auto& s : scale_sets) {
+    const tensor ws = scale_output_channels(w, mm, s);
+    for (std::int64_t r = 0; r < 9; ++r)
+      for (std::int64_t c = 0; c < 6; ++c) {
+        const std::int64_t e = r * 6 + c;
+        CHECK(ws.values<float>()[std::size_t(e)] == float(double(w.values<float>()[std::size_t(e)]) * s[std::size_t(c)]));
+      }
+  }
+  // Integer storage truncates like every other path.
+  tensor wi(element_type::int64, shape_t{2, 3}, std::vector<double>{1, 2, 3, -4, 5, -6});
+  const tensor wis = scale_output_channels(wi, mm, std::vector<double>{0.5, 1.5, -1});
+  CHECK(wis.get(0) == 0);
+  CHECK(wis.get(1) == 3);
+  CHECK(wis.get(2) == -3);
+  CHECK(wis.get(3) == -2);
+  CHECK(wis.get(5) == 6);
+}
+
 TEST_CASE("layouts are only given for the ops and ranks that have them", "[weights]") {
   CHECK_FALSE(onnx_weight_layout("Relu", {}, 2));
   CHECK_FALSE(onnx_weight_layout("MatMul", {}, 1));

@@ -12,6 +12,7 @@
 // Channel numbers below are always the layer's total channels (all groups).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -125,10 +126,40 @@ inline void check_count(std::span<const double> s, std::int64_t channels, const 
 // written into a fresh tensor (neither a copy of W nor a zero fill first).
 inline tensor scale_channels(const tensor& w, const weight_layout& l, std::span<const double> s, bool output) {
   tensor r = tensor::uninitialized(w.type(), w.shape());
+  const std::int64_t last = std::int64_t(w.rank()) - 1, axis = output ? l.out_axis : l.in_axis;
+  const bool along_rows = l.group_axis < 0 && l.fold == weight_layout::folding::none && last >= 0 && axis == last;
   std::visit(
       [&](auto& dst) {
         using A = std::decay_t<decltype(dst)>;
         const A& src = std::get<A>(w.data());
+        if (along_rows) {  // MatMul's output channels: each row times s, a loop the compiler vectorizes
+          const std::int64_t row = w.shape()[std::size_t(last)], n = w.size();
+          if (std::int64_t(s.size()) != row) throw shape_error("scale count does not match the weight rows");
+          using S = typename A::Scalar;
+          const double* f = s.data();
+          if constexpr (std::is_same_v<S, float>) {
+            // Scales that are floats themselves (signs, powers of two, ...): the
+            // float product is correctly rounded like the double one rounded to
+            // float (a product of two floats is exact in double), so the two agree
+            // bit for bit, and floats go four to a vector instead of two.
+            std::vector<float> fs(s.begin(), s.end());
+            if (std::equal(fs.begin(), fs.end(), s.begin(), [](float a, double b) { return double(a) == b; })) {
+              for (std::int64_t e = 0; row > 0 && e < n; e += row) {
+                float* __restrict d = dst.data() + e;
+                const float* __restrict x = src.data() + e;
+                const float* __restrict g = fs.data();
+                for (std::int64_t j = 0; j < row; ++j) d[j] = x[j] * g[j];
+              }
+              return;
+            }
+          }
+          for (std::int64_t e = 0; row > 0 && e < n; e += row) {
+            S* __restrict d = dst.data() + e;
+            const S* __restrict x = src.data() + e;
+            for (std::int64_t j = 0; j < row; ++j) d[j] = tensor::convert<S>(double(x[j]) * f[j]);
+          }
+          return;
+        }
         for_each_weight_channel(w.shape(), l, [&](std::int64_t e, std::int64_t out, std::int64_t in) {
           dst[e] = tensor::convert<typename A::Scalar>(double(src[e]) * s[std::size_t(output ? out : in)]);
         });

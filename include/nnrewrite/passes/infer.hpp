@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nnrewrite/detail/name_hash.hpp"
 #include "nnrewrite/exec/kernels/conv.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/topological_order.hpp"
@@ -52,8 +53,9 @@ inline constexpr unsigned mac = 16;
 inline constexpr unsigned shaped = 32;  // the other ops whose result shapes inference computes
 }  // namespace op_bits
 inline unsigned op_class(std::string_view op) {
-  static const std::unordered_map<std::string_view, unsigned> table = [] {
-    std::unordered_map<std::string_view, unsigned> t;
+  using table_t = std::unordered_map<std::string_view, unsigned, name_hash>;
+  static const table_t table = [] {
+    table_t t;
     auto mark = [&](unsigned bit, std::initializer_list<std::string_view> ops) {
       for (auto o : ops) t[o] |= bit;
     };
@@ -123,18 +125,16 @@ class op_inference {
   // op_class_bits: op_class of v's op type.
   op_inference(const G& g, V v, unsigned op_class_bits)
       : g_(g), v_(v), op_(T::op_type(g, v)), class_(op_class_bits), attrs_holder_(T::attributes(g, v)) {
-    // Kept by value where the IR answers by value (see held_value_info).
-    const auto ops = operands(g, v);
-    ins_.reserve(ops.size());
-    consts_.reserve(ops.size());
-    for (const auto& o : ops) {
-      if (o) {
-        ins_.emplace_back(std::in_place, T::value(g, o->node, o->port));
-        consts_.push_back(T::constant_value(g, o->node));
-      } else {
-        ins_.emplace_back();
-        consts_.emplace_back();
-      }
+    // Kept by value where the IR answers by value (see held_value_info). Read
+    // straight from the in-edges: one allocation for the operands of a node.
+    ops_.reserve(std::size_t(in_degree(v, g)));  // ports are usually 0..n-1
+    for (auto [it, end] = in_edges(v, g); it != end; ++it) {
+      const port_pair p = T::ports(g, *it);
+      if (p.in_port < 0) continue;
+      if (std::size_t(p.in_port) >= ops_.size()) ops_.resize(std::size_t(p.in_port) + 1);
+      operand_info& o = ops_[std::size_t(p.in_port)];
+      o.value.emplace(T::value(g, source(*it, g), p.out_port));
+      o.constant = T::constant_value(g, source(*it, g));
     }
   }
 
@@ -169,9 +169,12 @@ class op_inference {
 
  private:
   bool has(unsigned op_bit) const { return (class_ & op_bit) != 0; }
-  const value_info* in(std::size_t i) const { return i < ins_.size() && ins_[i] ? &**ins_[i] : nullptr; }
-  const tensor* constant(std::size_t i) const { return i < consts_.size() && consts_[i] ? &*consts_[i] : nullptr; }
-  std::optional<dims> in_shape(std::size_t i) const { return in(i) ? in(i)->shape : std::nullopt; }
+  const value_info* in(std::size_t i) const { return i < ops_.size() && ops_[i].value ? &**ops_[i].value : nullptr; }
+  const tensor* constant(std::size_t i) const { return i < ops_.size() && ops_[i].constant ? &*ops_[i].constant : nullptr; }
+  const std::optional<dims>& in_shape(std::size_t i) const {
+    static const std::optional<dims> none;
+    return in(i) ? in(i)->shape : none;
+  }
   std::int64_t attr_int(std::string_view name, std::int64_t fallback) const { return attribute_or(attrs_, name, fallback); }
   std::vector<std::int64_t> attr_ints(std::string_view name) const {
     return attribute_or(attrs_, name, std::vector<std::int64_t>{});
@@ -186,12 +189,17 @@ class op_inference {
   // ---- shapes
   std::optional<dims> shape() const {
     const std::string_view op = op_;
-    const auto x = in_shape(0);
+    const auto& x = in_shape(0);
     if (has(op_bits::shape_preserving)) return x;
     if (has(op_bits::broadcasting)) {
-      std::optional<dims> r = x;
-      for (std::size_t i = 1; i < ins_.size(); ++i)
-        if (in(i)) r = broadcast_dims(r, in(i)->shape);
+      std::optional<dims> r;
+      const std::optional<dims>* acc = &x;  // no copy of x until a second operand is met
+      for (std::size_t i = 1; i < ops_.size(); ++i)
+        if (in(i)) {
+          r = broadcast_dims(*acc, in(i)->shape);
+          acc = &r;
+        }
+      if (acc == &x) return x;
       return r;
     }
     if (op == "MatMul") return matmul(x, in_shape(1));
@@ -239,8 +247,15 @@ class op_inference {
     return p;
   }
 
-  static std::optional<dims> matmul(std::optional<dims> a, std::optional<dims> b) {
-    if (!a || !b || a->empty() || b->empty()) return std::nullopt;
+  static std::optional<dims> matmul(const std::optional<dims>& a0, const std::optional<dims>& b0) {
+    if (!a0 || !b0 || a0->empty() || b0->empty()) return std::nullopt;
+    if (a0->size() == 2 && b0->size() == 2) {  // the common case, without copies
+      const dim &k1 = (*a0)[1], &k2 = (*b0)[0];
+      if (k1.known() && k2.known() && k1.size != k2.size)
+        throw shape_error("MatMul of " + to_string(*a0) + " and " + to_string(*b0) + ": inner dimensions differ");
+      return dims{(*a0)[0], (*b0)[1]};
+    }
+    std::optional<dims> a = a0, b = b0;
     const bool a1 = a->size() == 1, b1 = b->size() == 1;
     if (a1) a->insert(a->begin(), dim(1));
     if (b1) b->push_back(dim(1));
@@ -272,7 +287,7 @@ class op_inference {
     shape_t kernel;
     dim channels = (*x)[1];
     if (op_ == "Conv") {
-      const auto w = in_shape(1);
+      const auto& w = in_shape(1);
       if (!w || w->size() != x->size()) return std::nullopt;
       for (std::size_t d = 2; d < w->size(); ++d) {
         if (!(*w)[d].known()) return std::nullopt;
@@ -356,7 +371,7 @@ class op_inference {
   std::optional<dims> concat() const {
     std::optional<dims> r;
     std::size_t axis = 0;
-    for (std::size_t i = 0; i < ins_.size(); ++i) {
+    for (std::size_t i = 0; i < ops_.size(); ++i) {
       if (!in(i) || !in(i)->shape) return std::nullopt;
       const dims& d = *in(i)->shape;
       if (!r) {
@@ -387,13 +402,13 @@ class op_inference {
     if (has(op_bits::data_type_keeping)) return in(0)->dtype;
     if (has(op_bits::mac)) {
       bool all_integer = true, any_signed = false;
-      for (std::size_t i = 0; i < std::min<std::size_t>(ins_.size(), 2); ++i) {
+      for (std::size_t i = 0; i < std::min<std::size_t>(ops_.size(), 2); ++i) {
         const data_type t = in(i) ? in(i)->qonnx_type() : data_type::float32();
         all_integer = all_integer && t.is_integer();
         any_signed = any_signed || t.is_signed();
       }
       // A bias (Gemm, Conv operand 2) must be integral too.
-      if (ins_.size() > 2 && in(2)) all_integer = all_integer && in(2)->qonnx_type().is_integer();
+      if (ops_.size() > 2 && in(2)) all_integer = all_integer && in(2)->qonnx_type().is_integer();
       if (all_integer) return any_signed ? data_type::int_(32) : data_type::uint(32);
       return std::nullopt;
     }
@@ -445,7 +460,7 @@ class op_inference {
     if (rank == 2 && one_of(op, {"MatMul", "Gemm", "Flatten", "Reshape"})) return "NC";
     if (has(op_bits::shape_preserving) || has(op_bits::broadcasting) || has(op_bits::data_type_keeping)) {
       // The layout of an operand that has the result's rank.
-      for (std::size_t k = 0; k < ins_.size(); ++k)
+      for (std::size_t k = 0; k < ops_.size(); ++k)
         if (const value_info* i = in(k); i && !i->layout.empty() && i->shape && result && i->shape->size() == rank)
           return i->layout;
     }
@@ -458,8 +473,11 @@ class op_inference {
   unsigned class_;  // op_bits of op_, looked up once
   held_attributes<G> attrs_holder_;
   const attribute_map& attrs_ = *attrs_holder_;
-  std::vector<std::optional<held_value_info<G>>> ins_;
-  std::vector<constant_handle_t<G>> consts_;
+  struct operand_info {
+    std::optional<held_value_info<G>> value;
+    constant_handle_t<G> constant{};
+  };
+  std::vector<operand_info> ops_;
 };
 
 // Whether the inferred shape adds to the declared one (fills in a rank or a
@@ -569,15 +587,21 @@ void add_value_info_inference(pattern_set<G>& set) {
   set.add_touched_hook("InferValueInfo", [](vertex_t<G> v, rewriter<G>& rw) { return update_results(rw, v); });
 }
 
-// One walk in topological order over a whole graph; returns the number of ops
-// whose result descriptions changed.
+// One walk in topological order over a whole graph (each op after its operands'
+// producers, so one walk reaches the fixpoint); returns the number of ops whose
+// result descriptions changed. On an error (naming the node) g is left as it was.
 template <ir_graph G>
 std::size_t infer_value_infos(G& g) {
   using T = ir_traits<G>;
   rewriter<G> rw(g);
   std::size_t changed = 0;
-  for (auto v : topological_order(g))
-    if (T::kind(g, v) == node_kind::op) changed += update_results(rw, v);
+  try {
+    for (auto v : topological_order(g))
+      if (T::kind(g, v) == node_kind::op) changed += update_results(rw, v);
+  } catch (...) {
+    rw.rollback(0);
+    throw;
+  }
   rw.commit();
   return changed;
 }

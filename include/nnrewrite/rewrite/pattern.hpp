@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nnrewrite/detail/name_hash.hpp"
 #include "nnrewrite/ir/op_schema.hpp"
 #include "nnrewrite/rewrite/rewriter.hpp"
 
@@ -154,9 +155,7 @@ class pattern_set {
   };
   struct hash {
     using is_transparent = void;
-    std::size_t operator()(root_view k) const {
-      return std::hash<std::string_view>{}(k.op) * 31 + std::hash<std::string_view>{}(k.family);
-    }
+    std::size_t operator()(root_view k) const { return std::size_t(detail::short_name_hash(k.op) ^ (detail::short_name_hash(k.family) >> 1)); }
   };
   struct equal {
     using is_transparent = void;

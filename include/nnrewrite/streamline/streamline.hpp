@@ -107,36 +107,84 @@ bool has_root_in(const G& g, const pattern_set<G>& set) {
     if (T::kind(g, *it) == node_kind::op && !set.for_op(T::domain(g, *it), T::op_type(g, *it)).empty()) return true;
   return false;
 }
+}  // namespace detail
 
-template <ir_graph G, class Wants>
-rewrite_result run_steps(G& g, const streamline_options& opt, Wants wants) {
-  rewrite_result total;
-  total.converged = true;
-  // The rules read data types (integer accumulators, 1-bit weights): infer them
-  // over the whole graph once; the steps keep them current where they rewrite.
-  {
-    pattern_set<G> infer;
-    infer.template add<infer_value_info<G>>();
-    accumulate(total, apply_patterns_greedily(g, infer, opt.driver));
+// The preset's rule sets, built once and run on any number of graphs (after
+// MLIR's FrozenRewritePatternSet): a set does not change after it is built and
+// patterns keep no state, so one pipeline serves every graph and every thread.
+// streamline() keeps one per combination of the options that shape the sets;
+// building them costs about as much as streamlining TFC once.
+template <ir_graph G>
+class streamline_pipeline {
+ public:
+  // Reads convert_qonnx and round_thresholds; the driver settings are run()'s.
+  explicit streamline_pipeline(const streamline_options& opt = {}) {
+    for (const auto& s : preset_steps<G>(opt)) {
+      step st{s.family, {}, {}};
+      s.add(st.rules);
+      s.add(st.with_cleanup);
+      populate_cleanup_patterns(st.with_cleanup);
+      steps_.push_back(std::move(st));
+    }
   }
-  // After a step reaches its fixpoint, no cleanup pattern applies anywhere: a later
-  // step need only try its own rules' root ops (and what their rewrites touch;
-  // a rule rooted at any op still sees every op), and a step none of whose rules
-  // is rooted at an op type present is skipped.
-  bool at_cleanup_fixpoint = false;
-  for (const auto& step : preset_steps<G>(opt)) {
-    if (!wants(step.family)) continue;
-    pattern_set<G> set;
-    step.add(set);
-    if (at_cleanup_fixpoint && !has_root_in(g, set)) continue;
-    driver_config cfg = opt.driver;
-    cfg.seed_rooted_ops_only = at_cleanup_fixpoint && !set.has_any_root();
-    populate_cleanup_patterns(set);
-    rewrite_result r = apply_patterns_greedily(g, set, cfg);
-    at_cleanup_fixpoint = r.converged;
-    accumulate(total, std::move(r));
+
+  // Runs the steps whose family `wants` accepts (wants(rule_family) -> bool).
+  template <class Wants>
+  rewrite_result run(G& g, const driver_config& driver, Wants wants) const {
+    rewrite_result total;
+    total.converged = true;
+    // The rules read data types (integer accumulators, 1-bit weights): infer them
+    // over the whole graph once, in one walk (an op after its operands); the steps
+    // keep them current where they rewrite.
+    if (const std::size_t updated = infer_value_infos(g)) {
+      total.rewrites += updated;
+      total.per_pattern["InferValueInfo"] += updated;
+    }
+    total.iterations += 1;
+    // After a step reaches its fixpoint, no cleanup pattern applies anywhere: a later
+    // step need only try its own rules' root ops (and what their rewrites touch;
+    // a rule rooted at any op still sees every op), and a step none of whose rules
+    // is rooted at an op type present is skipped.
+    bool at_cleanup_fixpoint = false;
+    for (const auto& st : steps_) {
+      if (!wants(st.family)) continue;
+      if (at_cleanup_fixpoint && !detail::has_root_in(g, st.rules)) continue;
+      driver_config cfg = driver;
+      cfg.seed_rooted_ops_only = at_cleanup_fixpoint && !st.rules.has_any_root();
+      rewrite_result r = apply_patterns_greedily(g, st.with_cleanup, cfg);
+      at_cleanup_fixpoint = r.converged;
+      accumulate(total, std::move(r));
+    }
+    return total;
   }
-  return total;
+  rewrite_result run(G& g, const driver_config& driver = {}) const {
+    return run(g, driver, [](target::rule_family) { return true; });
+  }
+
+ private:
+  struct step {
+    target::rule_family family;
+    pattern_set<G> rules;         // the step's own rules: what it is rooted at
+    pattern_set<G> with_cleanup;  // what the driver runs
+  };
+  std::vector<step> steps_;
+};
+
+namespace detail {
+// The pipeline for these options, built on first use (thread-safe: function-local statics).
+template <ir_graph G>
+const streamline_pipeline<G>& shared_pipeline(const streamline_options& opt) {
+  auto make = [](bool qonnx, bool round) {
+    streamline_options o;
+    o.convert_qonnx = qonnx;
+    o.round_thresholds = round;
+    return streamline_pipeline<G>(o);
+  };
+  if (opt.convert_qonnx && opt.round_thresholds) { static const auto p = make(true, true); return p; }
+  if (opt.convert_qonnx) { static const auto p = make(true, false); return p; }
+  if (opt.round_thresholds) { static const auto p = make(false, true); return p; }
+  static const auto p = make(false, false);
+  return p;
 }
 }  // namespace detail
 
@@ -144,13 +192,14 @@ rewrite_result run_steps(G& g, const streamline_options& opt, Wants wants) {
 // driver restores its run); the steps before it stay applied.
 template <ir_graph G>
 [[nodiscard]] rewrite_result streamline(G& g, const streamline_options& opt = {}) {
-  return detail::run_steps(g, opt, [](target::rule_family) { return true; });
+  return detail::shared_pipeline<G>(opt).run(g, opt.driver);
 }
 
 // The same, with only the families `Target` wants (target_traits<Target>::wants).
 template <ir_graph G, target::backend_target Target>
 [[nodiscard]] rewrite_result streamline(G& g, const Target&, const streamline_options& opt = {}) {
-  return detail::run_steps(g, opt, [](target::rule_family f) { return target::target_traits<Target>::wants(f); });
+  return detail::shared_pipeline<G>(opt).run(g, opt.driver,
+                                             [](target::rule_family f) { return target::target_traits<Target>::wants(f); });
 }
 
 #ifdef NNREWRITE_SEPARATE_COMPILATION
