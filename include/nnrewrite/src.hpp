@@ -27,4 +27,5 @@ template rewrite_result cleanup<model>(model&, const driver_config&, fold_option
 template std::size_t infer_value_infos<model>(model&);
 template std::size_t remove_dead_nodes<model>(model&);
 template rewrite_result streamline::streamline<model>(model&, const streamline::streamline_options&);
+template rewrite_result streamline::streamline_plus<model>(model&, const streamline::streamline_options&);
 }  // namespace nnrewrite

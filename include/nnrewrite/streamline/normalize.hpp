@@ -149,11 +149,15 @@ class ConvertSignToThres final : public rewrite_pattern<G> {
   }
 };
 
-// Add(Add(x, C0), C1) -> Add(x, C0 + C1); Mul likewise.
+// Add(Add(x, C0), C1) -> Add(x, C0 + C1); Mul likewise. With keep_sign_factor
+// (streamline_plus, where FactorOutMulSignMagnitude is in the same rule set), a
+// sign factor followed by a non-negative magnitude — what that rule splits a
+// mixed-sign scale into — is not merged back, so the two rules cannot undo each other.
 template <ir_graph G>
 class collapse_repeated : public rewrite_pattern<G> {
  public:
-  explicit collapse_repeated(std::string op) : rewrite_pattern<G>("CollapseRepeated" + op, op), op_(std::move(op)) {}
+  explicit collapse_repeated(std::string op, bool keep_sign_factor = false)
+      : rewrite_pattern<G>("CollapseRepeated" + op, op), op_(std::move(op)), keep_sign_factor_(keep_sign_factor) {}
   match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
     const G& g = rw.graph();
     const char* why = nullptr;
@@ -164,6 +168,8 @@ class collapse_repeated : public rewrite_pattern<G> {
     const element_type e = second->constant().type();
     if (!is_floating(e) || first->constant().type() != e) return failure("the constants are not of one float type");
     const bool add = op_ == "Add";
+    if (!add && keep_sign_factor_ && is_sign_factor(first->constant()) && all_nonnegative(second->constant()))
+      return failure("a sign factor and its magnitude (FactorOutMulSignMagnitude's split) stay apart");
     const tensor c = combine(first->constant(), second->constant(), e,
                              [add](double a, double b) { return add ? a + b : a * b; });
     rw.replace_op(v, {rw.op_with_constant(op_, first->x, c, like(ir_traits<G>::value(g, v, 0)))});
@@ -171,7 +177,12 @@ class collapse_repeated : public rewrite_pattern<G> {
   }
 
  private:
+  // Every element -1 or +1, one of them -1.
+  static bool is_sign_factor(const tensor& t) {
+    return t.all_of([](auto e) { return double(e) == 1 || double(e) == -1; }) && !all_nonnegative(t);
+  }
   std::string op_;
+  bool keep_sign_factor_;
 };
 template <ir_graph G>
 struct CollapseRepeatedAdd final : collapse_repeated<G> {
@@ -179,7 +190,7 @@ struct CollapseRepeatedAdd final : collapse_repeated<G> {
 };
 template <ir_graph G>
 struct CollapseRepeatedMul final : collapse_repeated<G> {
-  CollapseRepeatedMul() : collapse_repeated<G>("Mul") {}
+  explicit CollapseRepeatedMul(bool keep_sign_factor = false) : collapse_repeated<G>("Mul", keep_sign_factor) {}
 };
 
 // Reshape to the input's own (known) shape, Transpose by the identity permutation.
