@@ -4,8 +4,9 @@
 //   nnrewrite run MODEL [--input F.pb ...] [--random N] [--seed S] [--dim NAME=SIZE ...] [--save DIR]
 //   nnrewrite convert IN OUT                    .onnx <-> .nnr (text format), by extension
 //   nnrewrite dot MODEL -o FILE.dot|FILE.svg    Graphviz drawing
-//   nnrewrite streamline IN -o OUT [--target fpga-dataflow] [--verify N] [--trace] [--report R.json]
-//                                               FINN streamlining, checked against the input
+//   nnrewrite streamline IN -o OUT [--preset classic|plus] [--target fpga-dataflow] [--verify N] [--trace]
+//                     [--report R.json]          FINN streamlining (plus: FINN+'s StreamlinePlus for
+//                                               residual and attention graphs), checked against the input
 //   nnrewrite equalize IN -o OUT [--calib F.pb ...] [--policy weight|activation|smoothquant]
 //                     [--activation-rule per-value|sima] [--relu6 block|per-channel-clip]
 //                     [--target onnx|sima] [--evaluate F.pb ...]
@@ -231,7 +232,7 @@ std::size_t count_ops(const nr::model& g) {
 
 struct streamline_args {
   fs::path in, out, report;
-  std::string target;
+  std::string target, preset = "classic";
   int verify = 100;
   bool trace = false, quiet = false;
 };
@@ -248,8 +249,11 @@ int cmd_streamline(const streamline_args& a) {
   nr::streamline::streamline_options opt;
   opt.driver.trace = a.trace;
   // A target runs the rule families it wants; without one, every family runs.
-  const nr::rewrite_result r = a.target == "fpga-dataflow" ? nr::streamline::streamline(g, nr::target::fpga_dataflow{}, opt)
-                                                            : nr::streamline::streamline(g, opt);
+  const bool plus = a.preset == "plus";
+  const nr::target::fpga_dataflow fpga;
+  const nr::rewrite_result r = a.target == "fpga-dataflow"
+                                   ? (plus ? nr::streamline::streamline_plus(g, fpga, opt) : nr::streamline::streamline(g, fpga, opt))
+                                   : (plus ? nr::streamline::streamline_plus(g, opt) : nr::streamline::streamline(g, opt));
   const auto t2 = clock::now();
   const std::size_t before = count_ops(original), after = count_ops(g);
   std::cout << "streamline: " << before << " -> " << after << " nodes, " << nr::to_string(r) << "\n";
@@ -284,6 +288,7 @@ int cmd_streamline(const streamline_args& a) {
   if (!a.report.empty()) {
     nlohmann::json j;
     j["input"] = a.in.string();
+    j["preset"] = a.preset;
     j["output"] = eq.ok() ? a.out.string() : "";
     j["nodes_before"] = before;
     j["nodes_after"] = after;
@@ -598,6 +603,11 @@ int main(int argc, char** argv) {
   streamline->add_option("--verify", sl.verify,
                          "Compare with the input on N random inputs before writing (exact for integer outputs); 0 skips it")
       ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  streamline->add_option("--preset", sl.preset,
+                         "classic: FINN's Streamline() sequence; plus: FINN+'s StreamlinePlus, one exhaustive rule set "
+                         "with the fork/join rules (residual and attention graphs)")
+      ->check(CLI::IsMember({"classic", "plus"}))
       ->capture_default_str();
   streamline->add_flag("--trace", sl.trace, "Print every rule application");
   streamline->add_option("--target", sl.target, "Report what this backend cannot map after streamlining")

@@ -159,6 +159,42 @@ TEST_CASE("patterns that undo each other stop with cycle_detected or a limit, ne
   CHECK(verify(h).empty());
 }
 
+TEST_CASE("a converging set whose states share the cheap fingerprint is no cycle", "[driver]") {
+  // Sorts a Mul chain's constants ascending, one swap of neighbours at a time.
+  // Swapping two constants behind the first Mul keeps the sum of local hashes, so
+  // the cheap fingerprint repeats again and again; only the deep one tells the
+  // states apart (streamline_plus met this with a sign and a magnitude Mul).
+  std::ostringstream s;
+  s << "graph {\n input %x: float32[1,4]\n";
+  std::string prev = "x";
+  for (int i = 0; i < 8; ++i) {
+    s << " const %c" << i << ": float32[] = [" << (9 - i) << "]\n";
+    s << " node m" << i << ": Mul(%" << prev << ", %c" << i << ") -> %v" << i << ": float32[1,4]\n";
+    prev = "v" + std::to_string(i);
+  }
+  s << " output %" << prev << "\n}\n";
+  model g = parse_text(s.str());
+  pattern_set<model> set;
+  set.add_lambda("SortMulConstants", "Mul", 1, [](V v, rewriter<model>& rw) -> match_result {
+    const model& g = rw.graph();
+    const auto inner = operand(g, v, 0), c = operand(g, v, 1);
+    if (!inner || !c || T::op_type(g, inner->node) != "Mul" || T::kind(g, inner->node) != node_kind::op) return failure("not Mul(Mul)");
+    const auto ic = operand(g, inner->node, 1);
+    const auto x = operand(g, inner->node, 0);
+    const double a = T::constant_value(g, ic->node)->get(0), b = T::constant_value(g, c->node)->get(0);
+    if (a <= b) return failure("in order");
+    const auto first = rw.op("Mul", {*x, *c}, value_info("", element_type::float32, T::value(g, v, 0).shape));
+    rw.replace_op(v, {rw.op("Mul", {first, *ic}, T::value(g, v, 0))});
+    return success();
+  });
+  const model original = parse_text(s.str());
+  const auto r = apply_patterns_greedily(g, set);
+  CHECK(r.converged);
+  CHECK(r.reason == stop_reason::fixpoint);
+  CHECK(r.rewrites == 28);  // 8 * 7 / 2 swaps
+  CHECK(exec::check_equivalence(original, g).ok());
+}
+
 TEST_CASE("limits and the non-convergence policy", "[driver]") {
   model g = mul_chain(20);
   driver_config cfg;

@@ -12,7 +12,8 @@
 //  - data types: MatMul/Gemm/Conv of integer operands accumulate in INT32 (UINT32
 //    when no operand is signed); MultiThreshold gives its out_dtype when out_scale
 //    and out_bias are integral, else FLOAT32; Quant/BipolarQuant with unit scale
-//    and zero offset give INTn/UINTn/BIPOLAR; shape-only ops (Reshape, Transpose,
+//    and zero offset give INTn/UINTn/BIPOLAR; Add/Sub/Mul of two integer operands
+//    give INT32 (UINT32 for Add/Mul of unsigned ones); shape-only ops (Reshape, Transpose,
 //    MaxPool, ...) keep their input's type; everything else is FLOAT32.
 //  - layouts: Transpose permutes its input's layout; ops that keep the shape keep
 //    the layout; 4-D convolutions and pools are NCHW unless told otherwise; 2-D
@@ -421,6 +422,13 @@ class op_inference {
       return std::nullopt;
     }
     if (op == "Quant" || op == "BipolarQuant") return quant_type();
+    // Integer arithmetic stays integer (a residual join adding two integer
+    // branches): INT32, or UINT32 for an Add/Mul of unsigned operands.
+    if ((op == "Add" || op == "Sub" || op == "Mul") && ops_.size() == 2 && in(0) && in(1)) {
+      const data_type a = in(0)->qonnx_type(), b = in(1)->qonnx_type();
+      if (a.is_integer() && b.is_integer())
+        return op == "Sub" || a.is_signed() || b.is_signed() ? data_type::int_(32) : data_type::uint(32);
+    }
     return std::nullopt;
   }
 

@@ -241,7 +241,7 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
     };
     if (cfg.expensive_checks) start_fingerprint();
     bool watching = false;
-    std::unordered_set<std::uint64_t> seen;
+    std::unordered_set<std::uint64_t> seen, deep_seen;
     const std::size_t watch_after = num_vertices(g);
     const std::size_t max_rewrites = cfg.max_rewrites ? cfg.max_rewrites : 64 * num_vertices(g) + 4096;
 
@@ -277,9 +277,16 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
           if (!fp) start_fingerprint();
           seen.insert(fp->value());
         } else if (watching && !seen.insert(fp->value()).second) {
-          result.reason = stop_reason::cycle_detected;
-          stopped = true;
-          break;
+          // value() can repeat without the graph repeating (it sums local hashes):
+          // the deep fingerprint of this state is recorded, and a cycle is a state
+          // whose deep fingerprint was recorded before — one turn later for a real
+          // cycle, O(N) only at these repeats.
+          const auto erased = [&](V u) { return rw.is_erased(u); };
+          if (!deep_seen.insert(fp->deep_value(topological_order(g), erased)).second) {
+            result.reason = stop_reason::cycle_detected;
+            stopped = true;
+            break;
+          }
         }
         if (result.rewrites >= max_rewrites) {
           result.reason = stop_reason::rewrite_limit;

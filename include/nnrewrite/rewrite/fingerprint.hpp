@@ -12,6 +12,7 @@
 #include <string>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include "nnrewrite/detail/vertex_map.hpp"
 #include "nnrewrite/ir/attribute.hpp"
@@ -43,6 +44,27 @@ class graph_fingerprint {
   }
 
   std::uint64_t value() const { return sum_; }
+
+  // A deeper fingerprint, computed over the whole graph in O(N): each node's hash
+  // also covers the deep hashes of its operands' producers (a Merkle hash in
+  // topological order). value() sums local hashes, so two graphs that differ only
+  // in the order of two constant ops in a chain (Mul(Mul(x, a), b) and
+  // Mul(Mul(x, b), a)) share it; the driver confirms a repeat of value() with this.
+  template <class Skip>
+  std::uint64_t deep_value(const std::vector<V>& topological, Skip skip) const {
+    detail::vertex_map<V, std::uint64_t> deep;
+    std::uint64_t sum = 0;
+    for (V v : topological) {
+      if (skip(v)) continue;
+      std::uint64_t h = local_hash(v);
+      for (const auto& o : operands(g_, v))
+        if (o)
+          if (const std::uint64_t* d = deep.find(o->node)) h = detail::mix(h, *d);
+      deep[v] = h;
+      sum += h;
+    }
+    return sum;
+  }
 
   // Recompute v's hash (after v was created or changed).
   void update(V v) {

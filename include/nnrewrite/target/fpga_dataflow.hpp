@@ -1,7 +1,8 @@
 // fpga_dataflow: a FINN-style dataflow backend. Each layer is a hardware block
 // working on integers: MatMul/Conv with integer weights on integer inputs,
 // MultiThreshold on integer inputs (its output may be scaled and shifted),
-// MaxPool, TopK, and the layout ops in between. Float arithmetic has no block:
+// MaxPool, TopK, the Add of two integer streams (a residual join), and the layout
+// ops in between. Float arithmetic has no block:
 // a float Mul or Add left between two integer layers cannot be mapped; after the
 // last one (the head: a scale and bias before TopK) it runs on the host.
 #pragma once
@@ -48,6 +49,8 @@ struct fpga_dataflow {
         if (op == "MaxPool" || op == "Identity") return std::nullopt;
         return std::string(op) + " has no dataflow block";
       case op_role::elementwise:
+        // A residual join of two integer streams has a block (FINN's AddStreams).
+        if (op == "Add" && is_join(g, v) && integer(in_type(0)) && integer(in_type(1))) return std::nullopt;
         if (c.feeds_weighted) return "float " + std::string(op) + " between integer layers (streamline it into a MultiThreshold)";
         return std::nullopt;  // the head, after the last integer layer: on the host
       case op_role::other:
