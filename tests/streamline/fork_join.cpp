@@ -487,3 +487,139 @@ TEST_CASE("streamline_plus: reports convergence, the same result in any worklist
   CHECK(check::count(signs, "Mul") == 0);  // the sign into the weights, the magnitude into the thresholds
   check::require_equivalent(before, signs, 50);
 }
+
+namespace {
+// Neither example IR holds a node with two results (awesome::net keeps one value
+// per node, user::graph one per layer): Split runs on nnrewrite::model.
+template <class F>
+void on_multi_result_irs(const char* text, F f) {
+  auto g = parse_text<model>(text);
+  f(g, parse_text<model>(text));
+}
+}  // namespace
+
+TEST_CASE("MoveMul/Add/AffinePastJoinConcat: FINN's 64 + 32 channels", "[streamline][fork_join]") {
+  const char* scalars = R"(graph {
+    input %x: float32[1,64,2,2]
+    input %y: float32[1,32,2,2]
+    const %a: float32[] = [1.5]
+    node mx: Mul(%x, %a) -> %mx: float32[1,64,2,2]
+    const %b: float32[1] = [1.5]
+    node my: Mul(%y, %b) -> %my: float32[1,32,2,2]
+    node j: Concat(%mx, %my) {axis = 1} -> %j: float32[1,96,2,2]
+    output %j
+  })";
+  check::on_every_ir(scalars, [](auto& g, const auto& original) {
+    using G = std::decay_t<decltype(g)>;
+    CHECK(check::apply<MoveMulPastJoinConcat>(g).rewrites == 1);
+    CHECK(type_of(g, "j") == "Mul");
+    const auto j = find_value(g, "j");
+    CHECK(ir_traits<G>::constant_value(g, operand(g, j->node, 1)->node)->is_scalar());
+    check::require_equivalent(original, g);
+  });
+  // Per-channel constants of each operand, laid side by side along the axis;
+  // a scalar on one side is repeated over its channels.
+  const char* channels = R"(graph {
+    input %x: float32[1,3,2,2]
+    input %y: float32[1,2,2,2]
+    const %a: float32[1,3,1,1] = [1, -2, 3]
+    node ax: Add(%x, %a) -> %ax: float32[1,3,2,2]
+    const %b: float32[] = [0.5]
+    node ay: Add(%y, %b) -> %ay: float32[1,2,2,2]
+    node j: Concat(%ax, %ay) {axis = -3} -> %j: float32[1,5,2,2]
+    output %j
+  })";
+  check::on_every_ir(channels, [](auto& g, const auto& original) {
+    using G = std::decay_t<decltype(g)>;
+    CHECK(check::apply<MoveAffinePastJoinConcat>(g).rewrites == 1);
+    const auto j = find_value(g, "j");
+    REQUIRE(type_of(g, "j") == "Add");
+    const auto c = ir_traits<G>::constant_value(g, operand(g, j->node, 1)->node);
+    CHECK(c->size() == 5);
+    CHECK(c->get(4) == 0.5);
+    check::require_equivalent(original, g);
+  });
+  model spatial = parse_text(R"(graph {
+    input %x: float32[1,2,2,2]
+    input %y: float32[1,2,2,2]
+    const %a: float32[1,1,2,1] = [1, 2]
+    node mx: Mul(%x, %a) -> %mx: float32[1,2,2,2]
+    node my: Mul(%y, %a) -> %my: float32[1,2,2,2]
+    node j: Concat(%mx, %my) {axis = 1} -> %j: float32[1,4,2,2]
+    output %j
+  })");
+  const auto r = check::apply<MoveMulPastJoinConcat>(spatial, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "MoveMulPastJoinConcat") == "a constant varies along another axis than the concat axis");
+}
+
+TEST_CASE("MoveTransposePastJoinConcat: the axis goes through the permutation", "[streamline][fork_join]") {
+  const char* text = R"(graph {
+    input %x: float32[1,4,2,3]
+    input %y: float32[1,2,2,3]
+    node tx: Transpose(%x) {perm = [0, 2, 3, 1]} -> %tx: float32[1,2,3,4]
+    node ty: Transpose(%y) {perm = [0, 2, 3, 1]} -> %ty: float32[1,2,3,2]
+    node j: Concat(%tx, %ty) {axis = 3} -> %j: float32[1,2,3,6]
+    output %j
+  })";
+  check::on_every_ir(text, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveTransposePastJoinConcat>(g).rewrites == 1);
+    CHECK(check::count(g, "Transpose") == 1);
+    CHECK(type_of(g, "j") == "Transpose");
+    check::require_equivalent(original, g);
+  });
+  model unequal = parse_text(R"(graph {
+    input %x: float32[2,2]
+    input %y: float32[2,2]
+    node tx: Transpose(%x) {perm = [1, 0]} -> %tx: float32[2,2]
+    node ty: Transpose(%y) {perm = [0, 1]} -> %ty: float32[2,2]
+    node j: Concat(%tx, %ty) {axis = 0} -> %j: float32[4,2]
+    output %j
+  })");
+  const auto r = check::apply<MoveTransposePastJoinConcat>(unequal, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "MoveTransposePastJoinConcat") == "the permutations differ");
+}
+
+TEST_CASE("MoveScalarLinearPastSplit and MoveTransposePastSplit: FINN's split [32, 64]", "[streamline][fork_join]") {
+  const char* scalar = R"(graph {
+    input %x: float32[1,96,2,2]
+    const %a: float32[] = [-0.75]
+    node m: Mul(%x, %a) -> %m: float32[1,96,2,2]
+    const %s: int64[2] = [32, 64]
+    node sp: Split(%m, %s) {axis = 1} -> %p: float32[1,32,2,2], %q: float32[1,64,2,2]
+    output %p
+    output %q
+  })";
+  on_multi_result_irs(scalar, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveScalarLinearPastSplit>(g).rewrites == 1);
+    CHECK(type_of(g, "p") == "Mul");
+    CHECK(type_of(g, "q") == "Mul");
+    check::require_equivalent(original, g);
+  });
+  const char* transpose = R"(graph {
+    input %x: float32[1,96,2,3]
+    node t: Transpose(%x) {perm = [0, 2, 3, 1]} -> %t: float32[1,2,3,96]
+    const %s: int64[2] = [32, 64]
+    node sp: Split(%t, %s) {axis = -1} -> %p: float32[1,2,3,32], %q: float32[1,2,3,64]
+    output %p
+    output %q
+  })";
+  on_multi_result_irs(transpose, [](auto& g, const auto& original) {
+    CHECK(check::apply<MoveTransposePastSplit>(g).rewrites == 1);
+    CHECK(check::count(g, "Transpose") == 2);
+    CHECK(type_of(g, "q") == "Transpose");
+    check::require_equivalent(original, g);
+  });
+  model channelwise = parse_text(R"(graph {
+    input %x: float32[1,4]
+    const %a: float32[4] = [1, 2, 3, 4]
+    node m: Mul(%x, %a) -> %m: float32[1,4]
+    node sp: Split(%m) {axis = 1} -> %p: float32[1,2], %q: float32[1,2]
+    output %p
+    output %q
+  })");
+  const auto r = check::apply<MoveScalarLinearPastSplit>(channelwise, true);
+  CHECK(r.rewrites == 0);
+  CHECK(check::why_not(r, "MoveScalarLinearPastSplit") == "the constant is not a scalar");
+}

@@ -17,6 +17,12 @@
 //                            (FINN never compares the two permutations)
 //   MoveConstMulPastJoinMul  Mul(Mul(x, c), y) => Mul(Mul(x, y), c)
 //   MoveConstAddPastJoinAdd  Add(Add(p, B), q) => Add(Add(p, q), B)   (beyond FINN)
+//   MoveMulPastJoinConcat / MoveAddPastJoinConcat / MoveAffinePastJoinConcat
+//                            Concat(x*A, y*B) => Concat(x, y)*[A B]  (scalars, or
+//                            constants along the concat axis, laid side by side)
+//   MoveTransposePastJoinConcat  Concat(T(x, p), T(y, p), axis a) => T(Concat(x, y, axis p[a]), p)
+//   MoveScalarLinearPastSplit    Split(x op c) => op(·, c) on every part of Split(x)
+//   MoveTransposePastSplit       Split(T(x, p), axis a) => T(·, p) on every part of Split(x, axis p[a])
 //
 // A join is an op with two or more non-constant operands in any position (FINN
 // looks at operand 0 only, and crashes on Add(MatMul_out, graph_input)). Every rule
@@ -353,6 +359,252 @@ struct MoveConstAddPastJoinAdd final : move_const_past_join<G> {
   MoveConstAddPastJoinAdd() : move_const_past_join<G>("Add") {}
 };
 
+namespace detail {
+
+// An integer attribute (an IR may keep it as an integral double); nullopt when
+// absent or of another type — a rule refuses then, it does not throw.
+inline std::optional<std::int64_t> integer_attribute(const attribute_map& attrs, std::string_view name) {
+  if (!attrs.contains(name)) return std::nullopt;
+  try {
+    return attribute_or<std::int64_t>(attrs, name, 0);
+  } catch (const type_error&) {
+    return std::nullopt;
+  }
+}
+
+// v as a Concat of non-constant values of known rank: its operands, its output
+// rank and its axis (normalized), or why not.
+template <ir_graph G>
+const char* as_concat_join(const G& g, vertex_t<G> v, std::vector<value_ref<vertex_t<G>>>& in, std::size_t& rank,
+                           std::int64_t& axis) {
+  using T = ir_traits<G>;
+  if (!is_op(g, v, "Concat")) return "not a Concat";
+  if (T::num_outputs(g, v) != 1) return "has more than one result";
+  const auto ops = operands(g, v);
+  if (ops.size() < 2) return "has fewer than two operands";
+  for (const auto& o : ops) {
+    if (!o) return "an operand is absent";
+    if (T::kind(g, o->node) == node_kind::constant) return "an operand is a constant";
+    for (const auto& q : in)
+      if (q == *o) return "two operands are one value (a fork: copy its producer first)";
+    in.push_back(*o);
+  }
+  const auto r = rank_of(g, value_ref<vertex_t<G>>{v, 0});
+  if (!r) return "the result's rank is unknown";
+  rank = *r;
+  const auto a = integer_attribute(T::attributes(g, v), "axis");
+  if (!a || *a < -std::int64_t(rank) || *a >= std::int64_t(rank)) return "the axis is missing, not an integer or out of range";
+  axis = *a < 0 ? *a + std::int64_t(rank) : *a;
+  return nullptr;
+}
+
+// Concat(x0 op C0, x1 op C1, ...) => Concat(x0, x1, ...) op C, op a Mul or Add:
+// C is the constants laid side by side along the concat axis (one scalar when
+// they are all one scalar). Each Ci must be a scalar or vary along that axis only.
+template <ir_graph G>
+match_result move_linear_past_join_concat(vertex_t<G> v, rewriter<G>& rw, std::string_view op) {
+  const G& g = rw.graph();
+  std::vector<value_ref<vertex_t<G>>> in;
+  std::size_t rank = 0;
+  std::int64_t axis = 0;
+  if (const char* why = as_concat_join(g, v, in, rank, axis)) return failure(why);
+  std::vector<const_operand_op<G>> ps;
+  for (const auto& i : in) {
+    const char* why = nullptr;
+    auto p = join_producer(g, i, op, why);
+    if (!p) return failure(why);
+    ps.push_back(std::move(*p));
+  }
+  const element_type e = ps[0].constant().type();
+  bool one_scalar = true;
+  std::vector<double> along;
+  for (const auto& p : ps) {
+    if (p.constant().type() != e) return failure("the constants are not of one type");
+    one_scalar = one_scalar && p.constant().is_scalar() && p.constant().get(0) == ps[0].constant().get(0);
+    const value_info& x = p.x_info(g);
+    if (!x.shape || x.shape->size() != rank || !(*x.shape)[std::size_t(axis)].known())
+      return failure("an operand's extent along the concat axis is unknown");
+    if (!is_channelwise_along(p.constant(), rank, axis)) return failure("a constant varies along another axis than the concat axis");
+    const std::int64_t d = (*x.shape)[std::size_t(axis)].size;
+    std::vector<double> c;
+    try {
+      c = per_channel(p.constant(), rank, axis, d);
+    } catch (const shape_error&) {
+      return failure("a constant's length is not its operand's extent along the concat axis");
+    }
+    along.insert(along.end(), c.begin(), c.end());
+  }
+  const value_info& out = ir_traits<G>::value(g, v, 0);
+  std::vector<std::optional<value_ref<vertex_t<G>>>> xs;
+  for (const auto& p : ps) xs.push_back(p.x);
+  const auto joined = rw.op("Concat", xs, like(out, op == "Mul" ? "_unscaled" : "_unshifted"), ir_traits<G>::attributes(g, v));
+  tensor c = tensor::scalar(ps[0].constant().get(0), e);
+  if (!one_scalar) {
+    shape_t cs(rank - std::size_t(axis), 1);
+    cs[0] = std::int64_t(along.size());
+    c = tensor(element_type::float64, cs, along).cast(e);
+  }
+  rw.replace_op(v, {rw.op_with_constant(std::string(op), joined, std::move(c), like(out))});
+  return success();
+}
+
+}  // namespace detail
+
+template <ir_graph G>
+class MoveMulPastJoinConcat final : public rewrite_pattern<G> {
+ public:
+  MoveMulPastJoinConcat() : rewrite_pattern<G>("MoveMulPastJoinConcat", "Concat") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    return detail::move_linear_past_join_concat(v, rw, "Mul");
+  }
+};
+
+template <ir_graph G>
+class MoveAddPastJoinConcat final : public rewrite_pattern<G> {
+ public:
+  MoveAddPastJoinConcat() : rewrite_pattern<G>("MoveAddPastJoinConcat", "Concat") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    return detail::move_linear_past_join_concat(v, rw, "Add");
+  }
+};
+
+// Both under FINN+'s one name: Mul operands, else Add operands.
+template <ir_graph G>
+class MoveAffinePastJoinConcat final : public rewrite_pattern<G> {
+ public:
+  MoveAffinePastJoinConcat() : rewrite_pattern<G>("MoveAffinePastJoinConcat", "Concat") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    auto r = detail::move_linear_past_join_concat(v, rw, "Mul");
+    if (r.succeeded()) return r;
+    auto a = detail::move_linear_past_join_concat(v, rw, "Add");
+    return a.succeeded() ? a : failure(std::string(r.reason()) + "; " + std::string(a.reason()));
+  }
+};
+
+// Concat(T(x0, p), T(x1, p), ..., axis a) => T(Concat(x0, x1, ..., axis p[a]), p).
+template <ir_graph G>
+class MoveTransposePastJoinConcat final : public rewrite_pattern<G> {
+ public:
+  MoveTransposePastJoinConcat() : rewrite_pattern<G>("MoveTransposePastJoinConcat", "Concat") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    std::vector<value_ref<vertex_t<G>>> in;
+    std::size_t rank = 0;
+    std::int64_t axis = 0;
+    if (const char* why = detail::as_concat_join(g, v, in, rank, axis)) return failure(why);
+    std::optional<std::vector<std::int64_t>> perm;
+    std::vector<std::optional<value_ref<vertex_t<G>>>> xs;
+    for (const auto& i : in) {
+      if (!is_op(g, i.node, "Transpose")) return failure("an operand does not come from a Transpose");
+      if (num_uses(g, i) != 1) return failure("a Transpose feeds more than one consumer (a fork: copy it first)");
+      const auto p = transpose_perm(g, i.node);
+      const auto x = operand(g, i.node, 0);
+      if (!p || !x) return failure("a permutation is not known (no perm, and the rank unknown) or not a permutation");
+      if (perm && *perm != *p) return failure("the permutations differ");
+      perm = p;
+      xs.push_back(*x);
+    }
+    if (perm->size() != rank) return failure("the permutation's length is not the result's rank");
+    const value_info& out = ir_traits<G>::value(g, v, 0);
+    value_info inner(out.name + "_untransposed", out.elem);
+    if (out.shape) {
+      dims s(rank);
+      for (std::size_t i = 0; i < rank; ++i) s[std::size_t((*perm)[i])] = (*out.shape)[i];
+      inner.shape = std::move(s);
+    }
+    const auto joined = rw.op("Concat", xs, std::move(inner), attribute_map{{"axis", (*perm)[std::size_t(axis)]}});
+    rw.replace_op(v, {rw.op("Transpose", {joined}, like(out), attribute_map{{"perm", *perm}})});
+    return success();
+  }
+};
+
+namespace detail {
+// The Split v's data operand when it comes from a single-use op; the rank of the data.
+template <ir_graph G>
+const char* split_input(const G& g, vertex_t<G> v, std::size_t& rank) {
+  if (!is_op(g, v, "Split")) return "not a Split";
+  const auto x = operand(g, v, 0);
+  if (!x) return "has no input";
+  if (num_uses(g, *x) != 1) return "its input feeds more than one consumer";
+  const auto r = rank_of(g, *x);
+  if (!r) return "the input's rank is unknown";
+  rank = *r;
+  return nullptr;
+}
+}  // namespace detail
+
+// Split(x op c) => Split(x), then op(·, c) on every part (c a scalar: one copy each).
+template <ir_graph G>
+class MoveScalarLinearPastSplit final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  MoveScalarLinearPastSplit() : rewrite_pattern<G>("MoveScalarLinearPastSplit", "Split") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    std::size_t rank = 0;
+    if (const char* why = detail::split_input(g, v, rank)) return failure(why);
+    const char* why = nullptr;
+    const auto m = single_use_producer(g, v, 0, {"Mul", "Div", "Add", "Sub"}, why);
+    if (!m) return failure(why);
+    if (!m->constant().is_scalar()) return failure("the constant is not a scalar");
+    if (!keeps_data_shape(g, *m)) return failure("the constant broadcasts the data to another shape");
+    auto ops = operands(g, v);
+    ops[0] = m->x;
+    std::vector<value_info> results;
+    for (int p = 0; p < T::num_outputs(g, v); ++p) results.push_back(like(T::value(g, v, p), "_unscaled"));
+    const vertex_t<G> split = rw.create_op("Split", T::domain(g, v), ops, std::move(results), T::attributes(g, v));
+    const std::string op(T::op_type(g, m->node));
+    const tensor c = m->constant().reshape(shape_t{});
+    std::vector<value_ref<vertex_t<G>>> parts;
+    for (int p = 0; p < T::num_outputs(g, v); ++p)
+      parts.push_back(rw.op_with_constant(op, value_ref<vertex_t<G>>{split, p}, c, like(T::value(g, v, p))));
+    rw.replace_op(v, parts);
+    return success();
+  }
+};
+
+// Split(T(x, p), axis a) => Split(x, axis p[a]), then T(·, p) on every part.
+template <ir_graph G>
+class MoveTransposePastSplit final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  MoveTransposePastSplit() : rewrite_pattern<G>("MoveTransposePastSplit", "Split") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    std::size_t rank = 0;
+    if (const char* why = detail::split_input(g, v, rank)) return failure(why);
+    const auto t = operand(g, v, 0);
+    if (!is_op(g, t->node, "Transpose")) return failure("not after a Transpose");
+    const auto perm = transpose_perm(g, t->node);
+    const auto x = operand(g, t->node, 0);
+    if (!perm || !x || perm->size() != rank) return failure("the permutation is not known or not the data's rank");
+    attribute_map attrs = T::attributes(g, v);
+    std::int64_t axis = attrs.contains("axis") ? detail::integer_attribute(attrs, "axis").value_or(std::int64_t(rank)) : 0;
+    if (axis < -std::int64_t(rank) || axis >= std::int64_t(rank)) return failure("the axis is not an integer or out of range");
+    if (axis < 0) axis += std::int64_t(rank);
+    attrs.insert_or_assign("axis", (*perm)[std::size_t(axis)]);
+    auto ops = operands(g, v);
+    ops[0] = *x;
+    std::vector<value_info> results;
+    for (int p = 0; p < T::num_outputs(g, v); ++p) {
+      const value_info& o = T::value(g, v, p);
+      value_info r(o.name + "_untransposed", o.elem);
+      if (o.shape && o.shape->size() == rank) {
+        dims s(rank);
+        for (std::size_t i = 0; i < rank; ++i) s[std::size_t((*perm)[i])] = (*o.shape)[i];
+        r.shape = std::move(s);
+      }
+      results.push_back(std::move(r));
+    }
+    const vertex_t<G> split = rw.create_op("Split", T::domain(g, v), ops, std::move(results), std::move(attrs));
+    std::vector<value_ref<vertex_t<G>>> parts;
+    for (int p = 0; p < T::num_outputs(g, v); ++p)
+      parts.push_back(rw.op("Transpose", {value_ref<vertex_t<G>>{split, p}}, like(T::value(g, v, p)), attribute_map{{"perm", *perm}}));
+    rw.replace_op(v, parts);
+    return success();
+  }
+};
+
 // The fork and join rules of streamline_plus(): channelwise linear ops and
 // Transposes copied past forks, identical ops moved past Add/Mul joins, constants
 // moved out of joins. (MoveLinearPastEltwiseAdd is its two halves here.)
@@ -366,6 +618,11 @@ void populate_fork_join_patterns(pattern_set<G>& set) {
   set.template add<MoveTransposePastJoinMul<G>>();
   set.template add<MoveConstMulPastJoinMul<G>>();
   set.template add<MoveConstAddPastJoinAdd<G>>();
+  set.template add<MoveMulPastJoinConcat<G>>();
+  set.template add<MoveAddPastJoinConcat<G>>();
+  set.template add<MoveTransposePastJoinConcat<G>>();
+  set.template add<MoveScalarLinearPastSplit<G>>();
+  set.template add<MoveTransposePastSplit<G>>();
 }
 
 }  // namespace nnrewrite::streamline
