@@ -1,6 +1,7 @@
 // Forks and joins: FINN's fork/join cases rebuilt, the places where FINN is wrong
 // (spec items 3-6 and 9), and residual networks through streamline_plus().
 #include "check.hpp"
+#include "nnrewrite/target/fpga_dataflow.hpp"
 
 #include <random>
 
@@ -622,4 +623,95 @@ TEST_CASE("MoveScalarLinearPastSplit and MoveTransposePastSplit: FINN's split [3
   const auto r = check::apply<MoveScalarLinearPastSplit>(channelwise, true);
   CHECK(r.rewrites == 0);
   CHECK(check::why_not(r, "MoveScalarLinearPastSplit") == "the constant is not a scalar");
+}
+
+TEST_CASE("streamline_plus: an attention block streamlines around its Softmax", "[streamline][fork_join][plus]") {
+  // A QONNX-style single attention block: a packed QKV projection (integer
+  // weights, scale, bias, activation quantizer with scale 0.5), Split/Reshape/
+  // Transpose to two heads, the scaled two-input MatMul, Softmax, the
+  // probabilities quantized to UINT4 (scale 1/16), the context back to [L, E],
+  // the output projection, and the residual join with the input (whose scale
+  // 0.5 * 1/16 * 0.25 = 2^-7 matches the branch). Packed: one node with three
+  // results, so on nnrewrite::model (the example IRs keep one value per node).
+  const char* text = R"(graph {
+    input %x: float32[4,4] !INT4
+    const %wqkv: float32[4,12] !INT2 = [1, -1, 0, 1, -2, 1, 1, 0, 0, 1, -1, -2,
+                                         0, 1, 1, -1, 1, 0, -2, 1, 1, -1, 0, 1,
+                                         -1, 0, 1, 1, 0, -1, 1, 1, -2, 0, 1, 0,
+                                         1, 1, -1, 0, 1, 1, 0, -1, 1, 0, -1, 1]
+    node qkv: MatMul(%x, %wqkv) -> %qkv: float32[4,12]
+    const %sq: float32[] = [0.25]
+    node qkv_s: Mul(%qkv, %sq) -> %qkv_s: float32[4,12]
+    const %bq: float32[12] = [0.5, -0.25, 0.125, 0, 0.375, -0.5, 0.25, 0.125, -0.125, 0.5, 0, -0.375]
+    node qkv_b: Add(%qkv_s, %bq) -> %qkv_b: float32[4,12]
+    const %tq: float32[1,7] = [-2.9, -2.1, -1.3, -0.4, 0.6, 1.4, 2.2]
+    node qkv_q: qonnx.custom_op.general.MultiThreshold(%qkv_b, %tq) {out_dtype = "INT4", out_bias = -3.0} -> %qkv_q: float32[4,12] !INT4
+    const %aq: float32[] = [0.5]
+    node qkv_a: Mul(%qkv_q, %aq) -> %qkv_a: float32[4,12]
+    const %parts: int64[3] = [4, 4, 4]
+    node split: Split(%qkv_a, %parts) {axis = 1} -> %q: float32[4,4], %k: float32[4,4], %v: float32[4,4]
+    const %heads: int64[3] = [4, 2, 2]
+    node qr: Reshape(%q, %heads) -> %qr: float32[4,2,2]
+    node qt: Transpose(%qr) {perm = [1, 0, 2]} -> %qt: float32[2,4,2]
+    node kr: Reshape(%k, %heads) -> %kr: float32[4,2,2]
+    node kt: Transpose(%kr) {perm = [1, 2, 0]} -> %kt: float32[2,2,4]
+    node vr: Reshape(%v, %heads) -> %vr: float32[4,2,2]
+    node vt: Transpose(%vr) {perm = [1, 0, 2]} -> %vt: float32[2,4,2]
+    node scores: MatMul(%qt, %kt) -> %scores: float32[2,4,4]
+    const %rs: float32[] = [0.70710678]
+    node scaled: Mul(%scores, %rs) -> %scaled: float32[2,4,4]
+    node probs: Softmax(%scaled) {axis = -1} -> %probs: float32[2,4,4]
+    const %tp: float32[1,15] = [0.03125, 0.09375, 0.15625, 0.21875, 0.28125, 0.34375, 0.40625, 0.46875,
+                                0.53125, 0.59375, 0.65625, 0.71875, 0.78125, 0.84375, 0.90625]
+    node probs_q: qonnx.custom_op.general.MultiThreshold(%probs, %tp) {out_dtype = "UINT4", data_layout = "NHC"} -> %probs_q: float32[2,4,4] !UINT4
+    const %ap: float32[] = [0.0625]
+    node probs_a: Mul(%probs_q, %ap) -> %probs_a: float32[2,4,4]
+    node ctx: MatMul(%probs_a, %vt) -> %ctx: float32[2,4,2]
+    node ct: Transpose(%ctx) {perm = [1, 0, 2]} -> %ct: float32[4,2,2]
+    const %flat: int64[2] = [4, 4]
+    node cr: Reshape(%ct, %flat) -> %cr: float32[4,4]
+    const %wo: float32[4,4] !INT2 = [1, 0, -1, 1, -2, 1, 0, 1, 1, 1, -1, 0, 0, -1, 1, -2]
+    node o: MatMul(%cr, %wo) -> %o: float32[4,4]
+    const %so: float32[] = [0.25]
+    node o_s: Mul(%o, %so) -> %o_s: float32[4,4]
+    const %bo: float32[4] = [0.25, -0.5, 0.125, 0]
+    node o_b: Add(%o_s, %bo) -> %o_b: float32[4,4]
+    const %skip_s: float32[] = [0.0078125]
+    node skip: Mul(%x, %skip_s) -> %skip: float32[4,4]
+    node res: Add(%o_b, %skip) -> %res: float32[4,4]
+    const %tr: float32[4,3] = [-0.3, 0.1, 0.6, -0.2, 0.2, 0.5, -0.4, 0.0, 0.3, -0.1, 0.15, 0.45]
+    node y: qonnx.custom_op.general.MultiThreshold(%res, %tr) {out_dtype = "UINT2"} -> %y: float32[4,4] !UINT2
+    output %y
+  })";
+  model g = parse_text(text);
+  const model original = parse_text(text);
+  const auto r = streamline::streamline_plus(g);
+  INFO(to_string(r) << "\n" << to_text(g));
+  CHECK(r.converged);
+  // Every scale and bias is absorbed but the one Softmax needs in float: the
+  // scores' scale (the activation scales 0.5 * 0.5 times 1/sqrt(2)).
+  CHECK(check::count(g, "Mul") == 1);
+  CHECK(check::count(g, "Softmax") == 1);
+  CHECK(type_of(g, "scaled") == "Mul");
+  CHECK(check::count(g, "Add") == 1);  // the residual join, on integers
+  CHECK(r.per_pattern.count("MoveScalarLinearPastSplit"));
+  CHECK(r.per_pattern.count("MoveScalarMulPastMatMul"));
+  CHECK(r.per_pattern.count("MoveMulPastJoinAdd"));
+  // The dataflow target lists what it cannot map: the float score scale, the
+  // Softmax, the quantizer reading float probabilities, and the two activation x
+  // activation MatMuls (its MatMul block needs constant weights). The
+  // projections, the thresholds and the residual join map.
+  const auto illegal = target::legality_report(g, target::fpga_dataflow{});
+  std::string listed;
+  int activation_matmuls = 0;
+  for (const auto& n : illegal) {
+    listed += n.node + ": " + n.reason + "\n";
+    activation_matmuls += n.reason == "its weights are not a constant";
+  }
+  INFO(listed);
+  CHECK(illegal.size() == 5);
+  CHECK(activation_matmuls == 2);
+  for (const char* node : {"scaled: float Mul", "probs: Softmax", "probs_q: its input is FLOAT32"})
+    CHECK(listed.find(node) != std::string::npos);
+  check::require_equivalent(original, g, 50);
 }

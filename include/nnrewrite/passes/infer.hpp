@@ -13,7 +13,8 @@
 //    when no operand is signed); MultiThreshold gives its out_dtype when out_scale
 //    and out_bias are integral, else FLOAT32; Quant/BipolarQuant with unit scale
 //    and zero offset give INTn/UINTn/BIPOLAR; Add/Sub/Mul of two integer operands
-//    give INT32 (UINT32 for Add/Mul of unsigned ones); shape-only ops (Reshape, Transpose,
+//    give INT32 (UINT32 for Add/Mul of unsigned ones); Split's parts and a Concat
+//    of parts of one type keep it; shape-only ops (Reshape, Transpose,
 //    MaxPool, ...) keep their input's type; everything else is FLOAT32.
 //  - layouts: Transpose permutes its input's layout; ops that keep the shape keep
 //    the layout; 4-D convolutions and pools are NCHW unless told otherwise; 2-D
@@ -52,6 +53,7 @@ inline constexpr unsigned comparison = 4;
 inline constexpr unsigned data_type_keeping = 8;  // QONNX's "idempotent" data-type ops: they move or select values
 inline constexpr unsigned mac = 16;
 inline constexpr unsigned shaped = 32;  // the other ops whose result shapes inference computes
+inline constexpr unsigned split = 64;   // Split: every part keeps the input's types and layout
 }  // namespace op_bits
 inline unsigned op_class(std::string_view op) {
   using table_t = std::unordered_map<std::string_view, unsigned, name_hash>;
@@ -72,6 +74,7 @@ inline unsigned op_class(std::string_view op) {
                              "Gather", "Concat", "Split", "Pad", "Expand", "Tile", "Resize", "Upsample",
                              "GlobalMaxPool", "DepthToSpace", "SpaceToDepth", "ReduceMax", "ReduceMin", "Im2Col"});
     mark(op_bits::mac, {"MatMul", "Gemm", "Conv", "ConvTranspose"});
+    mark(op_bits::split, {"Split"});
     mark(op_bits::shaped, {"Transpose", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "MaxPool", "AveragePool",
                            "GlobalAveragePool", "GlobalMaxPool", "TopK"});
     return t;
@@ -141,7 +144,7 @@ class op_inference {
 
   // Whether inference has rules for an op of this class (op_class).
   static bool knows(unsigned op_class_bits) {
-    return (op_class_bits & (op_bits::shape_preserving | op_bits::broadcasting | op_bits::mac | op_bits::shaped)) != 0;
+    return (op_class_bits & (op_bits::shape_preserving | op_bits::broadcasting | op_bits::mac | op_bits::shaped | op_bits::split)) != 0;
   }
 
   // The op's results as inference sees them, or nullopt for an op it does not know.
@@ -153,6 +156,17 @@ class op_inference {
     if (!(qonnx_op ? is_qonnx_domain(domain) : is_onnx_domain(domain))) return std::nullopt;
     std::vector<inferred_value> r(std::size_t(T::num_outputs(g_, v_)));
     if (r.empty()) return std::nullopt;
+    if (has(op_bits::split)) {
+      // The parts' shapes are as declared; each keeps the input's types, and its
+      // layout when the rank is the input's.
+      for (std::size_t p = 0; p < r.size(); ++p) {
+        const value_info& part = T::value(g_, v_, int(p));
+        r[p].elem = in(0)->elem;
+        r[p].dtype = in(0)->dtype;
+        if (part.shape && in(0)->shape && part.shape->size() == in(0)->shape->size()) r[p].layout = in(0)->layout;
+      }
+      return r;
+    }
     r[0].shape = shape();
     r[0].elem = elem();
     r[0].dtype = dtype();
@@ -400,6 +414,12 @@ class op_inference {
   // ---- QONNX data types (nullopt: unannotated, i.e. FLOAT32)
   std::optional<data_type> dtype() const {
     const std::string_view op = op_;
+    if (op == "Concat") {
+      // One data type only when every part has it.
+      for (std::size_t i = 1; i < ops_.size(); ++i)
+        if (!in(i) || !(in(i)->qonnx_type() == in(0)->qonnx_type())) return std::nullopt;
+      return in(0)->dtype;
+    }
     if (has(op_bits::data_type_keeping)) return in(0)->dtype;
     if (has(op_bits::mac)) {
       bool all_integer = true, any_signed = false;
