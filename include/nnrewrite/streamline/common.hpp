@@ -189,6 +189,19 @@ inline value_info like(const value_info& v, std::string_view suffix = {}) {
   return r;
 }
 
+namespace detail {
+// An integer attribute (an IR may keep it as an integral double); nullopt when
+// absent or of another type — a rule refuses then, it does not throw.
+inline std::optional<std::int64_t> integer_attribute(const attribute_map& attrs, std::string_view name) {
+  if (!attrs.contains(name)) return std::nullopt;
+  try {
+    return attribute_or<std::int64_t>(attrs, name, 0);
+  } catch (const type_error&) {
+    return std::nullopt;
+  }
+}
+}  // namespace detail
+
 // Whether the element type of a value is a float one (the rules move float scales).
 inline bool is_float_value(const value_info& v) { return is_floating(v.elem); }
 

@@ -361,17 +361,6 @@ struct MoveConstAddPastJoinAdd final : move_const_past_join<G> {
 
 namespace detail {
 
-// An integer attribute (an IR may keep it as an integral double); nullopt when
-// absent or of another type — a rule refuses then, it does not throw.
-inline std::optional<std::int64_t> integer_attribute(const attribute_map& attrs, std::string_view name) {
-  if (!attrs.contains(name)) return std::nullopt;
-  try {
-    return attribute_or<std::int64_t>(attrs, name, 0);
-  } catch (const type_error&) {
-    return std::nullopt;
-  }
-}
-
 // v as a Concat of non-constant values of known rank: its operands, its output
 // rank and its axis (normalized), or why not.
 template <ir_graph G>

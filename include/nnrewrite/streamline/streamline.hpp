@@ -18,8 +18,8 @@
 // typed stop reason. streamline(g, target) / streamline_plus(g, target) run only
 // the rule families the target wants. Users compose their own sets from
 // populate_qonnx_patterns, populate_normalize_patterns, populate_absorb_patterns,
-// populate_reorder_patterns, populate_fork_join_patterns and
-// populate_threshold_patterns.
+// populate_reorder_patterns, populate_fork_join_patterns, populate_layout_patterns
+// and populate_threshold_patterns.
 //
 // Why the exhaustive set terminates: every rule either removes an op (absorption,
 // collapsing, merging two identical ops at a join), moves a constant op one edge
@@ -40,6 +40,7 @@
 #include "nnrewrite/rewrite/driver.hpp"
 #include "nnrewrite/streamline/absorb.hpp"
 #include "nnrewrite/streamline/fork_join.hpp"
+#include "nnrewrite/streamline/layout.hpp"
 #include "nnrewrite/streamline/normalize.hpp"
 #include "nnrewrite/streamline/qonnx.hpp"
 #include "nnrewrite/streamline/reorder.hpp"
@@ -147,6 +148,7 @@ streamline_stage<G> plus_stage() {
          s.template add<MoveScalesPastIm2Col<G>>("Pad");
        }},
       {F::fork_join, [](S s) { populate_fork_join_patterns(s); }},
+      {F::layout, [](S s) { populate_layout_patterns(s); }},
       {F::absorb,
        [](S s) {
          s.template add<AbsorbSignBiasIntoMultiThreshold<G>>();

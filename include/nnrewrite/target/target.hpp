@@ -69,11 +69,12 @@ inline constexpr std::string_view to_string(op_role r) {
 
 // The streamlining rule families (streamline/*.hpp): the QONNX front end,
 // arithmetic normalisation, absorption into thresholds and weights, moving linear
-// ops, threshold rounding, moving ops past forks and joins (residual networks).
-enum class rule_family : std::uint8_t { qonnx, normalize, absorb, reorder, thresholds, fork_join };
+// ops, threshold rounding, moving ops past forks and joins (residual networks),
+// moving and folding layout ops.
+enum class rule_family : std::uint8_t { qonnx, normalize, absorb, reorder, thresholds, fork_join, layout };
 
 inline constexpr std::string_view to_string(rule_family f) {
-  constexpr std::string_view names[] = {"qonnx", "normalize", "absorb", "reorder", "thresholds", "fork_join"};
+  constexpr std::string_view names[] = {"qonnx", "normalize", "absorb", "reorder", "thresholds", "fork_join", "layout"};
   return names[static_cast<int>(f)];
 }
 
