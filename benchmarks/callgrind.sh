@@ -10,12 +10,13 @@ command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installe
 [ -x "$bin" ] || { echo "callgrind.sh: $bin not built" >&2; exit 2; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-printf '%-12s %16s %14s\n' workload instructions per_vertex
-for args in "build" "tfc" "mlp 16" "mlp 256" "mlp 4096"; do
+printf '%-20s %16s %14s\n' workload instructions per_vertex
+for args in "build" "tfc" "mlp 16" "mlp 256" "mlp 4096" "plus build" "plus tfc" "plus mlp 256" "plus residual 16" \
+            "plus residual 256" "plus residual 4096"; do
   log="$out/log"
   valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out/cg" "$bin" $args >"$out/stdout" 2>"$log"
   ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log")
   vertices=$(sed -n 's/.*: \([0-9]*\) vertices.*/\1/p' "$out/stdout")
   if [ "$vertices" -gt 0 ]; then per=$((ir / vertices)); else per=-; fi
-  printf '%-12s %16s %14s\n' "$args" "$ir" "$per"
+  printf '%-20s %16s %14s\n' "$args" "$ir" "$per"
 done

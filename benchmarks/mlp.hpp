@@ -1,10 +1,12 @@
 // The synthetic FINN-style MLP of the streamlining benchmarks: N blocks of width
 // 64, each MatMul with INT2 weights -> Mul(scalar) -> Add(per channel) ->
 // BatchNorm (every other block) -> MultiThreshold(UINT4, 15 steps); head Mul ->
-// Add. Each block streamlines to MatMul -> MultiThreshold.
+// Add. Each block streamlines to MatMul -> MultiThreshold. A residual variant pairs
+// the blocks with skip connections (see the constructor).
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -19,7 +21,12 @@ class mlp_builder {
   using V = vertex_t<model>;
 
  public:
-  explicit mlp_builder(int blocks) : rng_(42) {
+  // residual: pairs of blocks without BatchNorm; the pair's input forks into a
+  // skip Mul(m*s) that joins the second block before its MultiThreshold, the
+  // first block's levels carrying an activation scale m (a Mul after it), so both
+  // branches of the join carry m*s. Streamlines (streamline_plus) to MatMul ->
+  // MultiThreshold blocks with an integer Add per join.
+  explicit mlp_builder(int blocks, bool residual = false) : rng_(42) {
     value_info in("x", element_type::float32, dims{1, width});
     in.dtype = data_type::uint(4);
     prev_ = T::add_input(g_, in);
@@ -29,7 +36,20 @@ class mlp_builder {
     value_info wi = value("w", {width, width});
     wi.dtype = data_type::int_(2);
     weights_ = T::add_constant(g_, wi, std::move(w));
-    for (int b = 0; b < blocks; ++b) block(b % 2 == 1);
+    if (residual) {
+      for (int b = 0; b + 1 < blocks; b += 2) {
+        const V u = prev_;
+        const double s = scale_(rng_), m = 0.5;
+        block(false, s);
+        prev_ = op("Mul", {prev_, T::add_constant(g_, value(name(), {}), tensor::scalar(m, element_type::float32))});
+        // The product the rules compute: float32 scales multiplied in double, stored as float32.
+        const double ms = double(float(m)) * double(float(s));
+        const V skip = op("Mul", {u, T::add_constant(g_, value(name(), {}), tensor::scalar(ms, element_type::float32))});
+        block(false, s, skip);
+      }
+    } else {
+      for (int b = 0; b < blocks; ++b) block(b % 2 == 1);
+    }
     prev_ = op("Mul", {prev_, constant({}, 0.01, 0.02)});
     prev_ = op("Add", {prev_, constant({}, -1, 1)});
     T::connect(g_, prev_, 0, T::add_output(g_, "y"), 0);
@@ -53,10 +73,14 @@ class mlp_builder {
     for (std::int64_t i = 0; i < t.size(); ++i) t.set(i, d(rng_));
     return T::add_constant(g_, value(name(), s), std::move(t));
   }
-  void block(bool batchnorm) {
+  // One block; with `scale`, its Mul by that scale; with `join`, the Add of
+  // `join` before the MultiThreshold.
+  void block(bool batchnorm, double scale = 0, std::optional<V> join = std::nullopt) {
     prev_ = op("MatMul", {prev_, weights_});
-    prev_ = op("Mul", {prev_, constant({}, 0.01, 0.1)});
+    prev_ = op("Mul", {prev_, scale ? T::add_constant(g_, value(name(), {}), tensor::scalar(scale, element_type::float32))
+                                    : constant({}, 0.01, 0.1)});
     prev_ = op("Add", {prev_, constant({width}, -1, 1)});
+    if (join) prev_ = op("Add", {prev_, *join});
     if (batchnorm)
       prev_ = op("BatchNormalization", {prev_, constant({width}, 0.5, 2), constant({width}, -1, 1), constant({width}, -1, 1),
                                         constant({width}, 0.5, 2)});
@@ -78,6 +102,7 @@ class mlp_builder {
 
   model g_;
   std::mt19937_64 rng_;
+  std::uniform_real_distribution<double> scale_{0.01, 0.1};
   V prev_{}, weights_{};
   std::size_t next_ = 0;
 };

@@ -1,4 +1,4 @@
-// streamline() — FINN's Streamline() sequence — on:
+// streamline() — FINN's Streamline() sequence — and streamline_plus() on:
 //
 //   tfc    FINN's TFC-w1a1 (30 nodes -> 12). FINN's Python Streamline() takes
 //          0.94 s on it on this class of machine.
@@ -8,6 +8,8 @@
 //          streamlines to MatMul -> MultiThreshold. FINN on the same shapes,
 //          measured here: 4 blocks 0.44 s, 16 blocks 2.69 s, 64 blocks 34.6 s,
 //          128 blocks 158 s.
+//   plus_mlp/N, plus_residual/N  streamline_plus() on the same MLPs and on their
+//          residual version (pairs of blocks joined by skip connections).
 //
 // Each iteration copies or builds a fresh graph (not timed) and streamlines it.
 // Counters: nodes (all vertices before), ns_per_node, peak_B_per_node (live heap
@@ -47,7 +49,10 @@ void BM_streamline_tfc(benchmark::State& state) {
   state.counters["ops_after"] = double(after);
 }
 
-void BM_streamline_mlp(benchmark::State& state) {
+// Runs `streamline` on MLPs of state.range(0) blocks and checks the result has
+// `expected(blocks)` ops.
+template <class Run, class Expected>
+void streamline_mlp(benchmark::State& state, bool residual, Run run, Expected expected) {
   const int blocks = int(state.range(0));
   std::size_t nodes = 0, peak = 0;
   double seconds = 0;
@@ -55,18 +60,18 @@ void BM_streamline_mlp(benchmark::State& state) {
     state.PauseTiming();
     const std::size_t base = heap::live;
     heap::peak = base;
-    model g = bench::mlp_builder(blocks).take();
+    model g = bench::mlp_builder(blocks, residual).take();
     nodes = num_vertices(g);
     state.ResumeTiming();
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = streamline::streamline(g);
+    auto r = run(g);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     benchmark::DoNotOptimize(r);
     state.PauseTiming();
     peak = heap::peak - base;
     std::size_t ops = 0;
     for (auto [it, end] = vertices(g); it != end; ++it) ops += T::kind(g, *it) == node_kind::op;
-    if (!r.converged || ops != std::size_t(2 * blocks + 2)) state.SkipWithError("the MLP did not streamline to MatMul -> MultiThreshold blocks");
+    if (!r.converged || ops != expected(blocks)) state.SkipWithError("the MLP did not streamline to MatMul -> MultiThreshold blocks");
     state.ResumeTiming();
   }
   state.counters["nodes"] = double(nodes);
@@ -74,9 +79,27 @@ void BM_streamline_mlp(benchmark::State& state) {
   state.counters["peak_B_per_node"] = double(peak) / double(nodes);
 }
 
+std::size_t plain_ops(int blocks) { return std::size_t(2 * blocks + 2); }
+std::size_t residual_ops(int blocks) { return std::size_t(2 * blocks + blocks / 2 + 2); }  // + an integer Add per join
+
+void BM_streamline_mlp(benchmark::State& state) {
+  streamline_mlp(state, false, [](model& g) { return streamline::streamline(g); }, plain_ops);
+}
+// streamline_plus() on the same plain MLPs (FINN+'s StreamlinePlus, here: 4 blocks
+// 1.56 s, 16 blocks 8.67 s, 64 blocks 112 s, 128 blocks 461 s) and on the residual
+// ones (FINN+: 4 blocks 2.19 s, 16 blocks 19.3 s, 64 blocks 273 s).
+void BM_streamline_plus_mlp(benchmark::State& state) {
+  streamline_mlp(state, false, [](model& g) { return streamline::streamline_plus(g); }, plain_ops);
+}
+void BM_streamline_plus_residual(benchmark::State& state) {
+  streamline_mlp(state, true, [](model& g) { return streamline::streamline_plus(g); }, residual_ops);
+}
+
 }  // namespace
 
 BENCHMARK(BM_streamline_tfc)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_streamline_mlp)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_streamline_plus_mlp)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_streamline_plus_residual)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

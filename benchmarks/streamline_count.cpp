@@ -7,7 +7,9 @@
 //
 //   streamline_count tfc         FINN's TFC-w1a1 (../shared/models)
 //   streamline_count mlp N       the synthetic MLP of N blocks (mlp.hpp)
+//   streamline_count residual N  its residual version (pairs of blocks with skips)
 //   streamline_count build       building the preset's rule sets
+//   streamline_count plus ...    the same with streamline_plus()'s pipeline
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -25,25 +27,31 @@
 
 int main(int argc, char** argv) {
   using namespace nnrewrite;
+  const bool plus = argc > 1 && std::string(argv[1]) == "plus";
+  if (plus) {
+    --argc;
+    ++argv;
+  }
+  const auto preset = plus ? streamline::preset::plus : streamline::preset::classic;
   const std::string what = argc > 1 ? argv[1] : "";
   model g;
   if (what == "build") {
     CALLGRIND_TOGGLE_COLLECT;
-    const streamline::streamline_pipeline<model> p;
+    const streamline::streamline_pipeline<model> p({}, preset);
     CALLGRIND_TOGGLE_COLLECT;
     std::printf("build: 0 vertices\n");
     return 0;
   }
   if (what == "tfc") {
     g = onnx_io::load_onnx(std::filesystem::path(NNREWRITE_MODELS_DIR) / "finn_tfc_w1a1_prestreamline.onnx");
-  } else if (what == "mlp" && argc > 2) {
-    g = bench::mlp_builder(std::atoi(argv[2])).take();
+  } else if ((what == "mlp" || what == "residual") && argc > 2) {
+    g = bench::mlp_builder(std::atoi(argv[2]), what == "residual").take();
   } else {
-    std::fprintf(stderr, "usage: streamline_count tfc | mlp BLOCKS\n");
+    std::fprintf(stderr, "usage: streamline_count [plus] tfc | mlp BLOCKS | residual BLOCKS | build\n");
     return 2;
   }
   const std::size_t before = num_vertices(g);
-  const streamline::streamline_pipeline<model> pipeline;
+  const streamline::streamline_pipeline<model> pipeline({}, preset);
   CALLGRIND_TOGGLE_COLLECT;
   const auto r = pipeline.run(g);
   CALLGRIND_TOGGLE_COLLECT;
