@@ -12,6 +12,7 @@
 // a Transpose keeps the shape and any two values can join.
 #include "check.hpp"
 
+#include <cstdlib>
 #include <map>
 #include <random>
 
@@ -204,7 +205,9 @@ std::map<std::string, std::size_t> run_cases(std::uint64_t first, int count) {
 
 TEST_CASE("random graphs with forks, joins, Transposes and two-input MatMuls streamline_plus exactly",
           "[streamline][property][plus]") {
-  const auto fired = run_cases(1, 5000);
+  // NNREWRITE_PROPERTY_CASES=N runs N graphs instead (the long run in docs/streamlining.md).
+  const char* n = std::getenv("NNREWRITE_PROPERTY_CASES");
+  const auto fired = run_cases(1, n ? std::max(1, std::atoi(n)) : 5000);
   // The generator reaches the rules it is there for.
   std::string counts;
   for (const auto& [p, n] : fired) counts += fmt::format("{} x {}\n", n, p);

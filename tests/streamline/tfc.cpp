@@ -14,10 +14,12 @@ const std::filesystem::path tfc = std::filesystem::path(NNREWRITE_SOURCE_DIR) / 
 }
 
 TEST_CASE("TFC streamlines to FINN's 12-node form with identical outputs", "[streamline][tfc]") {
+  const bool plus = GENERATE(false, true);  // the classic preset, and streamline_plus
+  INFO((plus ? "streamline_plus" : "streamline"));
   const model original = onnx_io::load_onnx(tfc);
   model g = onnx_io::load_onnx(tfc);
   REQUIRE(check::count(g) == 30);
-  const auto r = streamline::streamline(g);
+  const auto r = plus ? streamline::streamline_plus(g) : streamline::streamline(g);
   INFO(to_string(r));
   text_options brief;
   brief.max_constant_elements = 8;
@@ -70,4 +72,30 @@ TEST_CASE("the synthetic FINN-style MLP of ../shared/models streamlines to integ
   CHECK(check::count(g, "Add") == 1);
   CHECK(check::count(g) == 34);
   check::require_equivalent(original, g, 200);
+}
+
+TEST_CASE("the synthetic residual MLP of ../shared/models streamlines completely with streamline_plus", "[streamline][models][plus]") {
+  const std::filesystem::path path = std::filesystem::path(NNREWRITE_MODELS_DIR) / "synthetic" / "res_L16_W64_s1.onnx";
+  if (!std::filesystem::exists(path)) {
+    std::cout << "SKIPPED: " << path.string() << " not found (set the CMake cache variable NNREWRITE_MODELS_DIR)\n";
+    return;
+  }
+  const model original = onnx_io::load_onnx(path);
+  model g = onnx_io::load_onnx(path);
+  REQUIRE(check::count(g) == 82);
+  const auto r = streamline::streamline_plus(g);
+  INFO(to_string(r));
+  CHECK(r.converged);
+  // 16 blocks in 8 residual pairs: every float Mul and Add absorbed but the
+  // head's; what is left of each join is an integer Add.
+  CHECK(check::count(g, "MatMul") == 16);
+  CHECK(check::count(g, "MultiThreshold") == 16);
+  CHECK(check::count(g, "Mul") == 1);
+  CHECK(check::count(g, "Add") == 8 + 1);
+  CHECK(check::count(g) == 42);
+  check::require_equivalent(original, g, 200);
+  // The classic preset has no join rules: a float Mul and Add stay at every join.
+  model classic = onnx_io::load_onnx(path);
+  (void)streamline::streamline(classic);
+  CHECK(check::count(classic, "Mul") > 8);
 }

@@ -215,6 +215,12 @@ class MoveSqueezePastMultiThreshold final : public rewrite_pattern<G> {
     if (!s) return failure("not after a single-use Squeeze");
     const auto x = operand(g, s->node, 0);
     const auto th = operand(g, v, 1);
+    // A scale or bias right before the Squeeze has yet to reach the thresholds
+    // (TFC's Unsqueeze -> BatchNorm -> Squeeze folds away once the BatchNorm is
+    // affine): moving the Squeeze first would leave it stranded in the wider layout.
+    const char* ignored = nullptr;
+    if (x && (is_op(g, x->node, "BatchNormalization") || as_const_operand_op(g, x->node, {"Mul", "Add", "Sub", "Div"}, ignored)))
+      return failure("a scale or bias before the Squeeze has yet to move into the thresholds");
     const auto in_rank = x ? rank_of(g, *x) : std::nullopt;
     const auto out_rank = rank_of(g, *s);
     if (!x || !th || !in_rank || !out_rank) return failure("a rank is not known");
