@@ -221,23 +221,24 @@ class MoveSqueezePastMultiThreshold final : public rewrite_pattern<G> {
     const char* ignored = nullptr;
     if (x && (is_op(g, x->node, "BatchNormalization") || as_const_operand_op(g, x->node, {"Mul", "Add", "Sub", "Div"}, ignored)))
       return failure("a scale or bias before the Squeeze has yet to move into the thresholds");
-    const auto in_rank = x ? rank_of(g, *x) : std::nullopt;
-    const auto out_rank = rank_of(g, *s);
-    if (!x || !th || !in_rank || !out_rank) return failure("a rank is not known");
-    const auto axes = detail::squeeze_axes(g, s->node, *in_rank);
+    if (!x || !th) return failure("an operand is absent");
+    const auto known_in = rank_of(g, *x), known_out = rank_of(g, *s);
+    if (!known_in || !known_out) return failure("a rank is not known");
+    const std::size_t in_rank = *known_in, out_rank = *known_out;
+    const auto axes = detail::squeeze_axes(g, s->node, in_rank);
     if (!axes) return failure("the squeezed axes are not given as constants");
     std::vector<std::int64_t> kept;
-    for (std::int64_t i = 0; i < std::int64_t(*in_rank); ++i)
+    for (std::int64_t i = 0; i < std::int64_t(in_rank); ++i)
       if (!std::binary_search(axes->begin(), axes->end(), i)) kept.push_back(i);
-    if (kept.size() != *out_rank) return failure("the Squeeze's result rank does not match its axes");
-    const std::int64_t a = multithreshold_channel_axis(T::attributes(g, v), *out_rank);
+    if (kept.size() != out_rank) return failure("the Squeeze's result rank does not match its axes");
+    const std::int64_t a = multithreshold_channel_axis(T::attributes(g, v), out_rank);
     const value_info& out = T::value(g, v, 0);
     value_info inner = like(T::value(g, x->node, x->port), "_thresholded");
     inner.elem = out.elem;
     inner.dtype = out.dtype;
     inner.layout.clear();
     const auto mt = rw.op(T::op_type(g, v), {*x, *th}, std::move(inner),
-                          detail::multithreshold_reading(g, v, *in_rank, kept[std::size_t(a)]), T::domain(g, v));
+                          detail::multithreshold_reading(g, v, in_rank, kept[std::size_t(a)]), T::domain(g, v));
     auto ops = operands(g, s->node);
     ops[0] = mt;
     rw.replace_op(v, {value_ref<vertex_t<G>>{rw.create_op("Squeeze", T::domain(g, s->node), ops, {like(out)}, T::attributes(g, s->node)), 0}});
@@ -286,7 +287,11 @@ std::optional<value_ref<vertex_t<G>>> flattened_row(const G& g, vertex_t<G> v, c
     return std::nullopt;
   }
   const auto x = operand(g, f->node, 0);
-  const auto xs = x ? known_shape(T::value(g, x->node, x->port).shape) : std::nullopt;
+  if (!x) {
+    why = "the Flatten has no input";
+    return std::nullopt;
+  }
+  const auto xs = known_shape(T::value(g, x->node, x->port).shape);
   if (!xs || xs->size() < 2 || integer_attribute(T::attributes(g, f->node), "axis").value_or(1) != 1) {
     why = "the Flatten's input shape is not known, or its axis is not 1";
     return std::nullopt;
