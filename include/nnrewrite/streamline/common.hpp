@@ -189,6 +189,27 @@ inline value_info like(const value_info& v, std::string_view suffix = {}) {
   return r;
 }
 
+// A value seen through Transpose(perm), named after v: `transposed` describes
+// Transpose(v, perm) (axis i is v's axis perm[i]); `untransposed` describes the x
+// with Transpose(x, perm) = v. Shape and layout are carried when v's rank is the
+// permutation's; the data type is left to inference.
+inline value_info transposed(const value_info& v, const std::vector<std::int64_t>& perm, std::string_view suffix) {
+  value_info r(v.name + std::string(suffix), v.elem);
+  if (v.shape && v.shape->size() == perm.size()) {
+    dims s(perm.size());
+    for (std::size_t i = 0; i < perm.size(); ++i) s[i] = (*v.shape)[std::size_t(perm[i])];
+    r.shape = std::move(s);
+  }
+  if (v.layout.size() == perm.size())
+    for (std::size_t i = 0; i < perm.size(); ++i) r.layout += v.layout[std::size_t(perm[i])];
+  return r;
+}
+inline value_info untransposed(const value_info& v, const std::vector<std::int64_t>& perm, std::string_view suffix) {
+  std::vector<std::int64_t> inverse(perm.size());
+  for (std::size_t i = 0; i < perm.size(); ++i) inverse[std::size_t(perm[i])] = std::int64_t(i);
+  return transposed(v, inverse, suffix);
+}
+
 namespace detail {
 // An integer attribute (an IR may keep it as an integral double); nullopt when
 // absent or of another type — a rule refuses then, it does not throw.

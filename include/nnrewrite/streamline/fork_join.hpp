@@ -283,13 +283,7 @@ class move_transpose_past_join : public rewrite_pattern<G> {
     if (!r0 || !r1 || *r0 != perm[0]->size() || *r1 != perm[0]->size())
       return failure("an operand's rank is unknown or not the permutation's length");
     // The join computed on the untransposed operands: its shape is out's, un-permuted.
-    value_info inner(out.name + "_untransposed", out.elem);
-    if (out.shape && out.shape->size() == perm[0]->size()) {
-      dims s(out.shape->size());
-      for (std::size_t i = 0; i < s.size(); ++i) s[std::size_t((*perm[0])[i])] = (*out.shape)[i];
-      inner.shape = std::move(s);
-    }
-    const auto joined = rw.op(join_, {*x[0], *x[1]}, std::move(inner));
+    const auto joined = rw.op(join_, {*x[0], *x[1]}, untransposed(out, *perm[0], "_untransposed"));
     rw.replace_op(v, {rw.op("Transpose", {joined}, like(out), attribute_map{{"perm", *perm[0]}})});
     return success();
   }
@@ -495,13 +489,7 @@ class MoveTransposePastJoinConcat final : public rewrite_pattern<G> {
     }
     if (perm->size() != rank) return failure("the permutation's length is not the result's rank");
     const value_info& out = ir_traits<G>::value(g, v, 0);
-    value_info inner(out.name + "_untransposed", out.elem);
-    if (out.shape) {
-      dims s(rank);
-      for (std::size_t i = 0; i < rank; ++i) s[std::size_t((*perm)[i])] = (*out.shape)[i];
-      inner.shape = std::move(s);
-    }
-    const auto joined = rw.op("Concat", xs, std::move(inner), attribute_map{{"axis", (*perm)[std::size_t(axis)]}});
+    const auto joined = rw.op("Concat", xs, untransposed(out, *perm, "_untransposed"), attribute_map{{"axis", (*perm)[std::size_t(axis)]}});
     rw.replace_op(v, {rw.op("Transpose", {joined}, like(out), attribute_map{{"perm", *perm}})});
     return success();
   }
@@ -575,16 +563,7 @@ class MoveTransposePastSplit final : public rewrite_pattern<G> {
     auto ops = operands(g, v);
     ops[0] = *x;
     std::vector<value_info> results;
-    for (int p = 0; p < T::num_outputs(g, v); ++p) {
-      const value_info& o = T::value(g, v, p);
-      value_info r(o.name + "_untransposed", o.elem);
-      if (o.shape && o.shape->size() == rank) {
-        dims s(rank);
-        for (std::size_t i = 0; i < rank; ++i) s[std::size_t((*perm)[i])] = (*o.shape)[i];
-        r.shape = std::move(s);
-      }
-      results.push_back(std::move(r));
-    }
+    for (int p = 0; p < T::num_outputs(g, v); ++p) results.push_back(untransposed(T::value(g, v, p), *perm, "_untransposed"));
     const vertex_t<G> split = rw.create_op("Split", T::domain(g, v), ops, std::move(results), std::move(attrs));
     std::vector<value_ref<vertex_t<G>>> parts;
     for (int p = 0; p < T::num_outputs(g, v); ++p)
