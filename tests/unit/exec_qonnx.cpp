@@ -4,6 +4,7 @@
 
 #include "helpers.hpp"
 #include "nnrewrite/exec.hpp"
+#include "nnrewrite/passes.hpp"
 
 using namespace nnrewrite;
 
@@ -223,4 +224,26 @@ TEST_CASE("Im2Col refuses what it cannot compute", "[exec][qonnx]") {
   CHECK_THROWS_WITH(run("kernel_size = [2, 2], stride = [0, 1]"), Catch::Contains("must be in [1, 2^31]"));
   CHECK_THROWS_WITH(run("kernel_size = [2, 2], stride = [1, 1], pad_amount = [0, -1, 0, 0]"), Catch::Contains("pad_amount"));
   CHECK_THROWS_WITH(run("kernel_size = [2], stride = [1, 1]"), Catch::Contains("2 entries"));
+}
+
+TEST_CASE("MaxPoolNHWC by hand, and its inferred shape and layout", "[exec][qonnx][passes][infer]") {
+  // x is 3x3 with 2 channels (NHWC): channel 0 holds 1..9, channel 1 holds -1..-9.
+  // A 2x2 window, stride 2, one pad on every side: 2x2 outputs per channel.
+  std::vector<float> x;
+  for (int i = 1; i <= 9; ++i) x.insert(x.end(), {float(i), float(-i)});
+  const char* text = R"(graph {
+    input %x: float32[1,3,3,2] !INT5
+    node p: qonnx.custom_op.general.MaxPoolNHWC(%x) {kernel_shape = [2, 2], strides = [2, 2], pads = [1, 1, 1, 1]} -> %y: float32
+    output %y })";
+  // Windows (rows, cols) {0} x {0}, {0} x {1,2}, {1,2} x {0}, {1,2} x {1,2} of the
+  // unpadded input; channel 1 takes the largest, i.e. the least negative.
+  CHECK(run1(text, {{"x", f32({1, 3, 3, 2}, x)}}) == std::vector<double>{1, -1, 3, -2, 7, -4, 9, -5});
+  model g = parse_text(text);
+  infer_value_infos(g);
+  const auto at = find_value(g, "y");
+  REQUIRE(at);
+  const value_info& y = ir_traits<model>::value(g, at->node, at->port);
+  CHECK(y.shape == dims{1, 2, 2, 2});
+  CHECK(y.layout == "NHWC");
+  CHECK(y.dtype == data_type::int_(5));
 }

@@ -46,7 +46,8 @@ kernel_registry& default_kernels() {
       reg.add("", op, fn);
     for (auto [op, fn] : std::initializer_list<std::pair<const char*, kernel_fn>>{
              {"MultiThreshold", k::multithreshold<>}, {"Quant", k::quant<>}, {"IntQuant", k::quant<>},
-             {"BipolarQuant", k::bipolar_quant<>}, {"Trunc", k::trunc<>}, {"Im2Col", k::im2col<>}})
+             {"BipolarQuant", k::bipolar_quant<>}, {"Trunc", k::trunc<>}, {"Im2Col", k::im2col<>},
+             {"MaxPoolNHWC", k::max_pool_nhwc<>}})
       reg.add("qonnx.custom_op.general", op, fn);
     return reg;
   }();

@@ -35,7 +35,7 @@ inline std::string_view domain_family(std::string_view domain) {
 // The domain an op type lives in when nothing else is said: QONNX's custom ops
 // in QONNX's domain, everything else in ONNX's.
 inline std::string_view home_domain(std::string_view op) {
-  for (std::string_view q : {"MultiThreshold", "Quant", "IntQuant", "BipolarQuant", "Trunc", "Im2Col"})
+  for (std::string_view q : {"MultiThreshold", "Quant", "IntQuant", "BipolarQuant", "Trunc", "Im2Col", "MaxPoolNHWC"})
     if (op == q) return "qonnx.custom_op.general";
   return "";
 }
@@ -98,6 +98,7 @@ inline std::optional<op_arity> known_arity(std::string_view domain, std::string_
   static constexpr entry qonnx[] = {
       {"MultiThreshold", {2, 2, 1, 1}}, {"Quant", {4, 4, 1, 1}}, {"IntQuant", {4, 4, 1, 1}},
       {"BipolarQuant", {2, 2, 1, 1}}, {"Trunc", {5, 7, 1, 1}}, {"Im2Col", {1, 1, 1, 1}},
+      {"MaxPoolNHWC", {1, 1, 1, 1}},
   };
   auto look = [&](const auto& table) -> std::optional<op_arity> {
     for (const auto& e : table)

@@ -72,11 +72,12 @@ inline unsigned op_class(std::string_view op) {
     mark(op_bits::comparison, {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "Not"});
     mark(op_bits::data_type_keeping, {"Identity", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "MaxPool", "Slice",
                              "Gather", "Concat", "Split", "Pad", "Expand", "Tile", "Resize", "Upsample",
-                             "GlobalMaxPool", "DepthToSpace", "SpaceToDepth", "ReduceMax", "ReduceMin", "Im2Col"});
+                             "GlobalMaxPool", "DepthToSpace", "SpaceToDepth", "ReduceMax", "ReduceMin", "Im2Col",
+                             "MaxPoolNHWC"});
     mark(op_bits::mac, {"MatMul", "Gemm", "Conv", "ConvTranspose"});
     mark(op_bits::split, {"Split"});
     mark(op_bits::shaped, {"Transpose", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "MaxPool", "AveragePool",
-                           "GlobalAveragePool", "GlobalMaxPool", "TopK"});
+                           "GlobalAveragePool", "GlobalMaxPool", "TopK", "MaxPoolNHWC"});
     return t;
   }();
   const auto it = table.find(op);
@@ -152,7 +153,7 @@ class op_inference {
     const std::string_view op = op_;
     if (!knows(class_) || !in(0)) return std::nullopt;
     const std::string_view domain = T::domain(g_, v_);
-    const bool qonnx_op = one_of(op, {"MultiThreshold", "Quant", "BipolarQuant", "Trunc"});
+    const bool qonnx_op = one_of(op, {"MultiThreshold", "Quant", "BipolarQuant", "Trunc", "MaxPoolNHWC"});
     if (!(qonnx_op ? is_qonnx_domain(domain) : is_onnx_domain(domain))) return std::nullopt;
     std::vector<inferred_value> r(std::size_t(T::num_outputs(g_, v_)));
     if (r.empty()) return std::nullopt;
@@ -220,6 +221,12 @@ class op_inference {
     if (op == "MatMul") return matmul(x, in_shape(1));
     if (op == "Gemm") return gemm(x, in_shape(1));
     if (op == "Conv" || one_of(op, {"MaxPool", "AveragePool"})) return window(x);
+    if (op == "MaxPoolNHWC") {  // the window over H and W of (N, H, W, C)
+      if (!x || x->size() != 4) return std::nullopt;
+      const auto r = window(dims{(*x)[0], (*x)[3], (*x)[1], (*x)[2]});
+      if (!r) return std::nullopt;
+      return dims{(*r)[0], (*r)[2], (*r)[3], (*r)[1]};
+    }
     if (!x) return std::nullopt;
     if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
       dims r = *x;
@@ -485,6 +492,7 @@ class op_inference {
     }
     if (one_of(op, {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}))
       return !x.empty() ? x : rank == 4 ? "NCHW" : "";
+    if (op == "MaxPoolNHWC") return rank == 4 ? "NHWC" : "";
     if (rank == 2 && one_of(op, {"MatMul", "Gemm", "Flatten", "Reshape"})) return "NC";
     if (has(op_bits::shape_preserving) || has(op_bits::broadcasting) || has(op_bits::data_type_keeping)) {
       // The layout of an operand that has the result's rank.

@@ -13,6 +13,9 @@
 //   MoveSqueezePastMatMul              Squeeze(x) W => Squeeze(x W)  (the K axis kept)
 //   MoveFlattenPastTopK                TopK(Flatten(x)) => Flatten(TopK(x))  x = [b, 1, ..., 1, C]
 //   MoveFlattenPastAffine              Flatten(x) W / * c / + c => Flatten(x W / * c / + c)
+//   MakeMaxPoolNHWC                    T(MaxPool(x), NCHW->NHWC) => MaxPoolNHWC(T(x)), and
+//                                      MaxPool(T(x, NHWC->NCHW)) => T(MaxPoolNHWC(x))
+//   MakeScaleResizeNHWC                the same for Resize/Upsample, scales permuted
 //
 // populate_layout_patterns adds those that keep the plus preset's direction (see
 // there); MoveTransposePastScalarMul/Eltwise and MoveFlattenPastAffine's Mul/Add
@@ -51,13 +54,21 @@ std::optional<value_ref<vertex_t<G>>> single_use_op(const G& g, vertex_t<G> v, i
   return in;
 }
 
-// MT(y) as MT'(x) with the channel axis at `axis` of x: the attributes with a
-// data_layout that says so, unless the thresholds are shared by every channel.
+// MultiThreshold mt, re-laid to read x (of rank `rank`) with its channel axis at
+// `axis` of x: a new op whose data_layout says so, with mt's thresholds and types.
 template <ir_graph G>
-attribute_map multithreshold_reading(const G& g, vertex_t<G> mt, std::size_t rank, std::int64_t axis) {
-  attribute_map attrs = ir_traits<G>::attributes(g, mt);
+value_ref<vertex_t<G>> multithreshold_on(rewriter<G>& rw, vertex_t<G> mt, value_ref<vertex_t<G>> x, value_ref<vertex_t<G>> th,
+                                         std::size_t rank, std::int64_t axis) {
+  using T = ir_traits<G>;
+  const G& g = rw.graph();
+  const value_info& out = T::value(g, mt, 0);
+  value_info inner = like(T::value(g, x.node, x.port), "_thresholded");
+  inner.elem = out.elem;
+  inner.dtype = out.dtype;
+  inner.layout.clear();
+  attribute_map attrs = T::attributes(g, mt);
   attrs.insert_or_assign("data_layout", layout_with_channel_at(rank, axis));
-  return attrs;
+  return rw.op(T::op_type(g, mt), {x, th}, std::move(inner), std::move(attrs), T::domain(g, mt));
 }
 
 // Squeeze's axes (attribute before opset 13, operand since), normalized; nullopt
@@ -105,14 +116,8 @@ class AbsorbTransposeIntoMultiThreshold final : public rewrite_pattern<G> {
     const std::size_t rank = perm->size();
     if (rank < 2) return failure("the data has fewer than two axes");
     const std::int64_t a = multithreshold_channel_axis(T::attributes(g, v), rank);
-    const value_info& out = T::value(g, v, 0);
-    value_info inner = like(T::value(g, x->node, x->port), "_thresholded");
-    inner.elem = out.elem;
-    inner.dtype = out.dtype;
-    inner.layout.clear();
-    const auto mt = rw.op(T::op_type(g, v), {*x, *th}, std::move(inner),
-                          detail::multithreshold_reading(g, v, rank, (*perm)[std::size_t(a)]), T::domain(g, v));
-    rw.replace_op(v, {rw.op("Transpose", {mt}, like(out), attribute_map{{"perm", *perm}})});
+    const auto mt = detail::multithreshold_on(rw, v, *x, *th, rank, (*perm)[std::size_t(a)]);
+    rw.replace_op(v, {rw.op("Transpose", {mt}, like(T::value(g, v, 0)), attribute_map{{"perm", *perm}})});
     return success();
   }
 };
@@ -232,16 +237,10 @@ class MoveSqueezePastMultiThreshold final : public rewrite_pattern<G> {
       if (!std::binary_search(axes->begin(), axes->end(), i)) kept.push_back(i);
     if (kept.size() != out_rank) return failure("the Squeeze's result rank does not match its axes");
     const std::int64_t a = multithreshold_channel_axis(T::attributes(g, v), out_rank);
-    const value_info& out = T::value(g, v, 0);
-    value_info inner = like(T::value(g, x->node, x->port), "_thresholded");
-    inner.elem = out.elem;
-    inner.dtype = out.dtype;
-    inner.layout.clear();
-    const auto mt = rw.op(T::op_type(g, v), {*x, *th}, std::move(inner),
-                          detail::multithreshold_reading(g, v, in_rank, kept[std::size_t(a)]), T::domain(g, v));
+    const auto mt = detail::multithreshold_on(rw, v, *x, *th, in_rank, kept[std::size_t(a)]);
     auto ops = operands(g, s->node);
     ops[0] = mt;
-    rw.replace_op(v, {value_ref<vertex_t<G>>{rw.create_op("Squeeze", T::domain(g, s->node), ops, {like(out)}, T::attributes(g, s->node)), 0}});
+    rw.replace_op(v, {value_ref<vertex_t<G>>{rw.create_op("Squeeze", T::domain(g, s->node), ops, {like(T::value(g, v, 0))}, T::attributes(g, s->node)), 0}});
     return success();
   }
 };
@@ -379,6 +378,182 @@ class MoveFlattenPastAffine final : public rewrite_pattern<G> {
   std::string op_;
 };
 
+namespace detail {
+inline const std::vector<std::int64_t>& nchw_to_nhwc() {
+  static const std::vector<std::int64_t> p{0, 2, 3, 1};
+  return p;
+}
+inline const std::vector<std::int64_t>& nhwc_to_nchw() {
+  static const std::vector<std::int64_t> p{0, 3, 1, 2};
+  return p;
+}
+// The Transpose that is the single use of v's first result, when its permutation is `perm`.
+template <ir_graph G>
+std::optional<vertex_t<G>> sole_transpose_user(const G& g, vertex_t<G> v, const std::vector<std::int64_t>& perm) {
+  const auto us = uses(g, value_ref<vertex_t<G>>{v, 0});
+  if (us.size() != 1 || !is_op(g, us[0].node, "Transpose") || transpose_perm(g, us[0].node) != perm) return std::nullopt;
+  return us[0].node;
+}
+// The single-use Transpose by `perm` that produces v's operand 0.
+template <ir_graph G>
+std::optional<vertex_t<G>> sole_transpose_producer(const G& g, vertex_t<G> v, const std::vector<std::int64_t>& perm) {
+  const auto t = single_use_op(g, v, 0, "Transpose");
+  if (!t || transpose_perm(g, t->node) != perm) return std::nullopt;
+  return t->node;
+}
+
+// The attributes of QONNX's MaxPoolNHWC computing MaxPool `v`, all explicit (QONNX
+// requires pads and strides); nullopt with `why` when MaxPoolNHWC cannot: it is 2-D,
+// undilated, explicitly padded, and QONNX's shape inference reads both spatial pads
+// from pads[0] (a larger width pad would make FINN's tools infer the wrong width).
+template <ir_graph G>
+std::optional<attribute_map> maxpool_nhwc_attributes(const G& g, vertex_t<G> v, const char*& why) {
+  using T = ir_traits<G>;
+  const auto& attrs = T::attributes(g, v);  // held: an IR may return the map by value
+  if (T::num_outputs(g, v) > 1 && num_uses(g, value_ref<vertex_t<G>>{v, 1}) != 0) {
+    why = "the MaxPool's indices are used";
+    return std::nullopt;
+  }
+  try {
+    const auto kernel = attribute_or<std::vector<std::int64_t>>(attrs, "kernel_shape", {});
+    const auto strides = attribute_or<std::vector<std::int64_t>>(attrs, "strides", {1, 1});
+    const auto pads = attribute_or<std::vector<std::int64_t>>(attrs, "pads", {0, 0, 0, 0});
+    const auto dilations = attribute_or<std::vector<std::int64_t>>(attrs, "dilations", {1, 1});
+    const auto auto_pad = attribute_or<std::string>(attrs, "auto_pad", "NOTSET");
+    if (kernel.size() != 2 || strides.size() != 2 || pads.size() != 4) why = "not a 2-D MaxPool";
+    else if (dilations != std::vector<std::int64_t>{1, 1}) why = "a dilated MaxPool (MaxPoolNHWC has no dilations)";
+    else if (auto_pad != "NOTSET") why = "auto_pad (MaxPoolNHWC takes explicit pads)";
+    else if (pads[0] != pads[1] || pads[0] != pads[2] || pads[0] != pads[3])
+      why = "unequal pads (QONNX's MaxPoolNHWC pads every side by pads[0])";
+    else
+      return attribute_map{{"kernel_shape", kernel}, {"strides", strides}, {"pads", pads},
+                           {"ceil_mode", integer_attribute(attrs, "ceil_mode").value_or(0)}};
+  } catch (const type_error&) {
+    why = "an attribute has the wrong type";
+  }
+  return std::nullopt;
+}
+}  // namespace detail
+
+// (NCHW->NHWC Transpose after MaxPool) => (Transpose, MaxPoolNHWC), and
+// (NHWC->NCHW Transpose, MaxPool) => (MaxPoolNHWC, Transpose): the pool moves to
+// the side of the Transpose where the data is NHWC, as QONNX's MaxPoolNHWC, which
+// FINN's dataflow flow maps. Unlike FINN, a MaxPool whose result forks stays.
+template <ir_graph G>
+class MakeMaxPoolNHWC final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  MakeMaxPoolNHWC() : rewrite_pattern<G>("MakeMaxPoolNHWC", "MaxPool") {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const auto before = detail::sole_transpose_producer(g, v, detail::nhwc_to_nchw());
+    std::optional<vertex_t<G>> after;  // not built by a conditional: g++ -O2 warns maybe-uninitialized
+    if (!before) after = detail::sole_transpose_user(g, v, detail::nchw_to_nhwc());
+    if (!before && !after) return failure("not between the NHWC and NCHW Transposes");
+    const char* why = nullptr;
+    auto attrs = detail::maxpool_nhwc_attributes(g, v, why);
+    if (!attrs) return failure(why);
+    const auto x = operand(g, before ? *before : v, 0);
+    if (!x) return failure("an operand is absent");
+    const value_info& out = T::value(g, v, 0);
+    if (before) {
+      const auto pooled = rw.op("MaxPoolNHWC", {*x}, transposed(out, detail::nchw_to_nhwc(), "_nhwc"), std::move(*attrs), qonnx_domain);
+      rw.replace_all_uses({v, 0}, rw.op("Transpose", {pooled}, like(out), attribute_map{{"perm", detail::nhwc_to_nchw()}}));
+    } else {
+      const auto nhwc = rw.op("Transpose", {*x}, transposed(T::value(g, x->node, x->port), detail::nchw_to_nhwc(), "_nhwc"),
+                              attribute_map{{"perm", detail::nchw_to_nhwc()}});
+      rw.replace_op(*after, {rw.op("MaxPoolNHWC", {nhwc}, like(T::value(g, *after, 0)), std::move(*attrs), qonnx_domain)});
+    }
+    rw.erase(v);
+    return success();
+  }
+};
+
+namespace detail {
+// Where a Resize or Upsample keeps its per-axis factors: the operand (Resize:
+// sizes at 3 or scales at 2, opset 10's scales at 1; Upsample: 1), or -1 for
+// Upsample-7's `scales` attribute.
+template <ir_graph G>
+int resize_factor_port(const G& g, vertex_t<G> v) {
+  const bool resize = ir_traits<G>::op_type(g, v) == "Resize";
+  if (!resize) return operand(g, v, 1) ? 1 : -1;
+  if (operand(g, v, 3)) {
+    const auto sizes = operand(g, v, 3);
+    if (ir_traits<G>::kind(g, sizes->node) != node_kind::constant || ir_traits<G>::constant_value(g, sizes->node)->size() != 0)
+      return 3;
+  }
+  return operand(g, v, 2) ? 2 : 1;
+}
+// t's entries in the order `perm` reads them (a per-axis list, or starts then ends).
+inline tensor permuted_entries(const tensor& t, const std::vector<std::int64_t>& perm) {
+  const std::int64_t r = std::int64_t(perm.size());
+  tensor p = t;
+  for (std::int64_t half = 0; half < t.size() / r; ++half)
+    for (std::int64_t i = 0; i < r; ++i) p.set(half * r + i, t.get(half * r + perm[std::size_t(i)]));
+  return p;
+}
+}  // namespace detail
+
+// (NHWC->NCHW Transpose, Resize) => (Resize', Transpose) and (Resize, NCHW->NHWC
+// Transpose) => (Transpose, Resize'): Resize' works on the NHWC side, its scales
+// (or sizes, and a tf_crop_and_resize roi) permuted to NHWC. Each axis is resized
+// on its own, so the move is exact for every mode. Like FINN, only a Resize that
+// reads NCHW data (by its layout annotation); one instance per op type (Resize,
+// Upsample).
+template <ir_graph G>
+class MakeScaleResizeNHWC final : public rewrite_pattern<G> {
+ public:
+  using T = ir_traits<G>;
+  explicit MakeScaleResizeNHWC(std::string op = "Resize") : rewrite_pattern<G>("MakeScaleResizeNHWC", std::move(op)) {}
+  match_result match_and_rewrite(vertex_t<G> v, rewriter<G>& rw) const override {
+    const G& g = rw.graph();
+    const auto x = operand(g, v, 0);
+    if (!x || T::value(g, x->node, x->port).layout != "NCHW") return failure("the input is not annotated NCHW");
+    if (T::num_outputs(g, v) != 1) return failure("does not have one result");
+    const auto before = detail::sole_transpose_producer(g, v, detail::nhwc_to_nchw());
+    std::optional<vertex_t<G>> after;  // not built by a conditional: g++ -O2 warns maybe-uninitialized
+    if (!before) after = detail::sole_transpose_user(g, v, detail::nchw_to_nhwc());
+    if (!before && !after) return failure("not between the NHWC and NCHW Transposes");
+    const auto& perm = detail::nchw_to_nhwc();
+    auto attrs = T::attributes(g, v);
+    auto ops = operands(g, v);
+    const int port = detail::resize_factor_port(g, v);
+    if (port < 0) {
+      const auto* scales = find_attribute<std::vector<double>>(attrs, "scales");
+      if (!scales || scales->size() != 4) return failure("the scales are not four numbers");
+      std::vector<double> s(4);
+      for (std::size_t i = 0; i < 4; ++i) s[i] = (*scales)[std::size_t(perm[i])];
+      attrs.insert_or_assign("scales", std::move(s));
+    } else {
+      const auto f = operand(g, v, port);
+      if (T::kind(g, f->node) != node_kind::constant) return failure("the scales or sizes are not a constant");
+      const auto handle = T::constant_value(g, f->node);  // held: an IR may hand out a copy
+      if (handle->size() != 4) return failure("the scales or sizes are not one per axis of 4-D data");
+      ops[std::size_t(port)] = rw.constant(detail::permuted_entries(*handle, perm), T::value(g, f->node, f->port).name);
+    }
+    if (attribute_or<std::string>(attrs, "coordinate_transformation_mode", "") == "tf_crop_and_resize") {
+      const auto roi = operand(g, v, 1);
+      if (!roi || T::kind(g, roi->node) != node_kind::constant) return failure("tf_crop_and_resize with a roi that is not a constant");
+      const auto handle = T::constant_value(g, roi->node);
+      if (handle->size() != 8) return failure("the roi is not a start and an end per axis");
+      ops[1] = rw.constant(detail::permuted_entries(*handle, perm), T::value(g, roi->node, roi->port).name);
+    }
+    const std::string op(T::op_type(g, v)), domain(T::domain(g, v));
+    const value_info& out = T::value(g, v, 0);
+    if (before) {
+      ops[0] = operand(g, *before, 0);
+      const auto resized = rw.create_op(op, domain, ops, {transposed(out, perm, "_nhwc")}, std::move(attrs));
+      rw.replace_all_uses({v, 0}, rw.op("Transpose", {value_ref<vertex_t<G>>{resized, 0}}, like(out),
+                                         attribute_map{{"perm", detail::nhwc_to_nchw()}}));
+    } else {
+      ops[0] = rw.op("Transpose", {*x}, transposed(T::value(g, x->node, x->port), perm, "_nhwc"), attribute_map{{"perm", perm}});
+      rw.replace_op(*after, {value_ref<vertex_t<G>>{rw.create_op(op, domain, ops, {like(T::value(g, *after, 0))}, std::move(attrs)), 0}});
+    }
+    rw.erase(v);
+    return success();
+  }
+};
+
 // The layout rules that keep streamline_plus's direction (streamline_plus runs
 // them): Transposes and Squeezes move toward the outputs past MultiThresholds and
 // MatMuls, Flattens past MatMuls and TopK, a Transpose folds into a Flatten. Not
@@ -393,6 +568,16 @@ void populate_layout_patterns(pattern_set<G>& set) {
   set.template add<MoveSqueezePastMatMul<G>>();
   set.template add<MoveFlattenPastTopK<G>>();
   set.template add<MoveFlattenPastAffine<G>>("MatMul");
+}
+
+// The NHWC rules (family `nhwc`): a dataflow target's NHWC ops for the NCHW ops
+// that sit between a pair of layout Transposes (FINN runs them when it lowers
+// convolutions).
+template <ir_graph G>
+void populate_nhwc_patterns(pattern_set<G>& set) {
+  set.template add<MakeMaxPoolNHWC<G>>();
+  set.template add<MakeScaleResizeNHWC<G>>("Resize");
+  set.template add<MakeScaleResizeNHWC<G>>("Upsample");
 }
 
 }  // namespace nnrewrite::streamline

@@ -10,7 +10,8 @@
 //   streamline_plus(g)   FINN+'s StreamlinePlus for residual and attention
 //                        graphs: the same front end, then one exhaustive rule set
 //                        (normalisation, absorption, moves, the fork and join rules
-//                        of fork_join.hpp, layout clean-ups) under the worklist
+//                        of fork_join.hpp, layout clean-ups, NHWC ops for
+//                        targets that want them) under the worklist
 //                        driver — not FINN+'s nested re-scans — then
 //                        RoundAndClipThresholds.
 //
@@ -18,8 +19,8 @@
 // typed stop reason. streamline(g, target) / streamline_plus(g, target) run only
 // the rule families the target wants. Users compose their own sets from
 // populate_qonnx_patterns, populate_normalize_patterns, populate_absorb_patterns,
-// populate_reorder_patterns, populate_fork_join_patterns, populate_layout_patterns
-// and populate_threshold_patterns.
+// populate_reorder_patterns, populate_fork_join_patterns, populate_layout_patterns,
+// populate_nhwc_patterns and populate_threshold_patterns.
 //
 // Why the exhaustive set terminates: every rule either removes an op (absorption,
 // collapsing, merging two identical ops at a join), moves a constant op one edge
@@ -28,7 +29,10 @@
 // leaves fewer forking constant ops and moves nothing up). The one rule that adds
 // an op in place, FactorOutMulSignMagnitude, splits a mixed-sign scale into a sign
 // and a non-negative magnitude, and the set's CollapseRepeatedMul does not merge
-// those two back. The driver's cycle detection stays on as the safety net.
+// those two back. The NHWC rules each take away what they match: an ONNX MaxPool
+// (it becomes MaxPoolNHWC), or a Resize reading NCHW data (it then reads NHWC);
+// nothing in the set makes either. The driver's cycle detection stays on as the
+// safety net.
 #pragma once
 
 #include <cstdint>
@@ -149,6 +153,7 @@ streamline_stage<G> plus_stage() {
        }},
       {F::fork_join, [](S s) { populate_fork_join_patterns(s); }},
       {F::layout, [](S s) { populate_layout_patterns(s); }},
+      {F::nhwc, [](S s) { populate_nhwc_patterns(s); }},
       {F::absorb,
        [](S s) {
          s.template add<AbsorbSignBiasIntoMultiThreshold<G>>();

@@ -46,7 +46,7 @@ struct fpga_dataflow {
       case op_role::layout:
         return std::nullopt;
       case op_role::channel_passthrough:
-        if (op == "MaxPool" || op == "Identity") return std::nullopt;
+        if (op == "MaxPool" || op == "MaxPoolNHWC" || op == "Identity") return std::nullopt;
         return std::string(op) + " has no dataflow block";
       case op_role::elementwise:
         // A residual join of two integer streams has a block (FINN's AddStreams).

@@ -70,11 +70,12 @@ inline constexpr std::string_view to_string(op_role r) {
 // The streamlining rule families (streamline/*.hpp): the QONNX front end,
 // arithmetic normalisation, absorption into thresholds and weights, moving linear
 // ops, threshold rounding, moving ops past forks and joins (residual networks),
-// moving and folding layout ops.
-enum class rule_family : std::uint8_t { qonnx, normalize, absorb, reorder, thresholds, fork_join, layout };
+// moving and folding layout ops, and turning NCHW ops between Transposes into a
+// dataflow target's NHWC ops (MaxPoolNHWC).
+enum class rule_family : std::uint8_t { qonnx, normalize, absorb, reorder, thresholds, fork_join, layout, nhwc };
 
 inline constexpr std::string_view to_string(rule_family f) {
-  constexpr std::string_view names[] = {"qonnx", "normalize", "absorb", "reorder", "thresholds", "fork_join", "layout"};
+  constexpr std::string_view names[] = {"qonnx", "normalize", "absorb", "reorder", "thresholds", "fork_join", "layout", "nhwc"};
   return names[static_cast<int>(f)];
 }
 
@@ -88,6 +89,7 @@ inline op_role onnx_role(std::string_view domain, std::string_view op) {
   if (is_qonnx_domain(domain)) {
     if (any({"MultiThreshold", "Quant", "IntQuant", "BipolarQuant", "Trunc"})) return op_role::activation;
     if (any({"Im2Col"})) return op_role::layout;
+    if (any({"MaxPoolNHWC"})) return op_role::channel_passthrough;
     return op_role::unknown;
   }
   if (!is_onnx_domain(domain)) return op_role::unknown;

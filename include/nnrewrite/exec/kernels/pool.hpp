@@ -1,4 +1,4 @@
-// MaxPool (dilations, ceil_mode, optional Indices), AveragePool (count_include_pad),
+// MaxPool (dilations, ceil_mode, optional Indices), QONNX's MaxPoolNHWC, AveragePool (count_include_pad),
 // GlobalAveragePool and GlobalMaxPool, over any number of spatial dimensions.
 #pragma once
 
@@ -78,6 +78,16 @@ std::vector<tensor> max_pool(const kernel_context& c) {
   r.push_back(std::move(y));
   if (c.num_outputs > 1) r.push_back(std::move(idx));
   return r;
+}
+
+// QONNX's MaxPoolNHWC: MaxPool over H and W of an (N, H, W, C) tensor.
+template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
+std::vector<tensor> max_pool_nhwc(const kernel_context& c) {
+  const tensor& x = c.in(0);
+  if (x.rank() != 4) throw shape_error("MaxPoolNHWC needs a 4-D (N, H, W, C) input, got shape " + to_string(x.shape()));
+  const tensor nchw = x.transpose({0, 3, 1, 2});
+  const kernel_context as_nchw{c.op_type, c.domain, c.attrs, {&nchw}, 1, c.opset};
+  return single(max_pool(as_nchw)[0].transpose({0, 2, 3, 1}));
 }
 
 template <class = void>  // instantiated only where the executor runs (keeps includes cheap)
