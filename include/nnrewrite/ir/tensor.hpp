@@ -223,9 +223,7 @@ class tensor {
     std::visit([&](auto& a) { a[i] = convert<typename std::decay_t<decltype(a)>::Scalar>(v); }, data_);
   }
   std::vector<double> to_doubles() const {
-    std::vector<double> r(static_cast<std::size_t>(size()));
-    std::visit([&](const auto& a) { std::copy(a.data(), a.data() + a.size(), r.begin()); }, data_);
-    return r;
+    return std::visit([](const auto& a) { return std::vector<double>(a.data(), a.data() + a.size()); }, data_);
   }
   // The values of an integer operand (axes, pads, shapes), each as whole_int checks it.
   std::vector<std::int64_t> to_ints() const {

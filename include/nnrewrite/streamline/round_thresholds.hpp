@@ -7,6 +7,10 @@
 // annotated with the smallest data type that holds them.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <span>
+
 #include "nnrewrite/streamline/common.hpp"
 
 namespace nnrewrite::streamline {
@@ -26,19 +30,27 @@ class RoundAndClipThresholds final : public rewrite_pattern<G> {
       return failure("its input is not of an integer or fixed-point data type");
     const auto tt = T::constant_value(g, th->node);
     if (!tt || tt->rank() != 2) return failure("the thresholds are not a (channels, steps) matrix");
-    const threshold_matrix original(*tt);
-    if (!original.finite()) return failure("a threshold is not finite");
-    threshold_matrix t = original;
+    // One pass: the rounded values, whether any moved, and their range.
+    std::vector<double> t = tt->to_doubles();
     const double step = in.is_fixed_point() ? in.step() : 1.0;
     const double lo = in.min(), hi = in.max() + step;
-    t.transform([&](std::int64_t, double v) { return std::clamp(std::ceil(v / step) * step, lo, hi); });
-    const std::optional<data_type> dtype =
-        in.is_fixed_point() ? std::optional<data_type>(in) : data_type::smallest_for_range(t.min(), t.max());
+    bool moved = false;
+    double least = t.empty() ? 0.0 : hi, most = t.empty() ? 0.0 : lo;
+    for (double& th_value : t) {
+      if (!std::isfinite(th_value)) return failure("a threshold is not finite");
+      const double r = std::clamp(step == 1.0 ? std::ceil(th_value) : std::ceil(th_value / step) * step, lo, hi);
+      moved = moved || r != th_value;
+      least = std::min(least, r);
+      most = std::max(most, r);
+      th_value = r;
+    }
+    const std::optional<data_type> dtype = in.is_fixed_point() ? std::optional<data_type>(in) : data_type::smallest_for_range(least, most);
     // Compared in double: the ceiling of a float32 (or float64) is one, and the
     // clip bounds are 0 or powers of two, so the thresholds' own element type
     // holds the rounded values exactly.
-    if (t == original && T::value(g, th->node, th->port).dtype == dtype) return failure("its thresholds are already rounded and clipped");
-    rw.replace_constant_operand(v, 1, t.to_tensor(tt->type()), dtype);
+    if (!moved && T::value(g, th->node, th->port).dtype == dtype) return failure("its thresholds are already rounded and clipped");
+    const element_type e = tt->type();
+    rw.replace_constant_operand(v, 1, tensor(element_type::float64, tt->shape(), std::span<const double>(t)).cast(e), dtype);
     return success();
   }
 };
