@@ -8,9 +8,10 @@
 // end. Rolling back an erase revives the same vertex.
 #pragma once
 
-#include <functional>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "nnrewrite/detail/vertex_map.hpp"
@@ -80,7 +81,7 @@ class rewriter {
     for (auto& r : results) r.name = fresh_name(r.name.empty() ? op : std::string_view(r.name));
     if (!name.empty()) name = fresh_name(name);
     V v = T::add_op(g_, op, domain, std::move(name), std::move(attrs), std::move(results));
-    log([this, v] { destroy(v); }, v, undo_kind::created);
+    log({undo_op::destroy, v});
     for (std::size_t i = 0; i < operands.size(); ++i)
       if (operands[i]) connect(operands[i]->node, operands[i]->port, v, static_cast<int>(i));
     notify_created(v);
@@ -90,7 +91,7 @@ class rewriter {
   V create_constant(value_info info, tensor t) {
     info.name = fresh_name(info.name.empty() ? "const" : std::string_view(info.name));
     V v = T::add_constant(g_, std::move(info), std::move(t));
-    log([this, v] { destroy(v); }, v, undo_kind::created);
+    log({undo_op::destroy, v});
     notify_created(v);
     return v;
   }
@@ -207,7 +208,7 @@ class rewriter {
     }
     for (const auto& [in_port, src] : ops) disconnect_operand(v, in_port);
     erased_[v] = true;
-    log([this, v] { erased_.erase(v); }, v, undo_kind::erased);
+    log({undo_op::unerase, v});
     for (auto& l : listeners_) l->on_erased(v);
     for (const auto& [in_port, src] : ops) notify_use_removed(src.node);
   }
@@ -220,10 +221,7 @@ class rewriter {
     auto it = attrs.find(name);
     std::optional<attribute> old = it == attrs.end() ? std::nullopt : std::optional<attribute>(it->second);
     T::set_attribute(g_, v, name, std::move(a));
-    log([this, v, name, old] {
-      if (old) T::set_attribute(g_, v, name, *old);
-      else T::erase_attribute(g_, v, name);
-    }, v, undo_kind::modified);
+    log({undo_op::attribute, v}, attribute_undo{name, std::move(old)});
     notify_modified(v);
   }
 
@@ -234,7 +232,7 @@ class rewriter {
     attribute old = it->second;
     std::string key(name);
     T::erase_attribute(g_, v, name);
-    log([this, v, key, old] { T::set_attribute(g_, v, key, old); }, v, undo_kind::modified);
+    log({undo_op::attribute, v}, attribute_undo{std::move(key), std::move(old)});
     notify_modified(v);
     return true;
   }
@@ -247,10 +245,7 @@ class rewriter {
     info.elem = T::constant_value(g_, v)->type();
     info.shape = to_dims(T::constant_value(g_, v)->shape());
     T::set_value(g_, v, 0, info);
-    log([this, v, old = std::move(old), old_info] {
-      T::set_constant_value(g_, v, old);
-      T::set_value(g_, v, 0, old_info);
-    }, v, undo_kind::modified);
+    log({undo_op::constant, v}, constant_undo{std::move(old), std::move(old_info)});
     notify_modified(v);
   }
 
@@ -259,7 +254,7 @@ class rewriter {
     if (old == name) return;
     if (names_) names_->reserve(name);
     T::set_name(g_, v, std::move(name));
-    log([this, v, old = std::move(old)] { T::set_name(g_, v, old); }, v, undo_kind::modified);
+    log({undo_op::name, v}, std::move(old));
     notify_modified(v);
   }
 
@@ -267,7 +262,7 @@ class rewriter {
     if (names_) names_->reserve(info.name);
     value_info old = T::value(g_, v, port);
     T::set_value(g_, v, port, std::move(info));
-    log([this, v, port, old] { T::set_value(g_, v, port, old); }, v, undo_kind::modified);
+    log({undo_op::value, v, V{}, port}, std::move(old));
     notify_modified(v);
   }
 
@@ -279,20 +274,23 @@ class rewriter {
   bool changed_since(std::size_t cp) const { return undo_.size() > cp; }
   void rollback(std::size_t cp) {
     while (undo_.size() > cp) {
-      entry e = std::move(undo_.back());
+      const entry e = undo_.back();
       undo_.pop_back();
-      if (e.kind == undo_kind::created) {
+      if (e.op == undo_op::destroy) {
         // Tell the listeners while the vertex still exists; undoing destroys it.
         for (auto& l : listeners_) l->on_erased(e.node);
-        e.undo();
+        destroy(e.node);
       } else {
-        e.undo();
+        undo(e);
         for (auto& l : listeners_) l->on_restored(e.node);
       }
     }
   }
   // Forgets the undo log (the changes stay).
-  void commit() { undo_.clear(); }
+  void commit() {
+    undo_.clear();
+    payloads_.clear();
+  }
 
   // Physically removes erased nodes. Descriptors of other nodes may change for
   // graphs without stable descriptors (vecS), so call it when none are held.
@@ -307,14 +305,60 @@ class rewriter {
   }
 
  private:
-  enum class undo_kind { created, erased, modified };
+  // The undo log: one small record per change, no allocation for the common ones
+  // (creation, erasure, edges); what a record cannot hold (an old attribute, name,
+  // value info or tensor) goes to a side stack, popped in the same LIFO order.
+  enum class undo_op : std::uint8_t { destroy, unerase, disconnect, reconnect, attribute, name, value, constant };
   struct entry {
-    std::function<void()> undo;
-    V node;
-    undo_kind kind;
+    undo_op op;
+    V node;        // the node the listeners hear about (the edge's user for edge records)
+    V other{};     // the edge's producer
+    int port = 0;  // the edge's out port; the result's port for `value`
+    int in_port = 0;
   };
+  struct attribute_undo {
+    std::string name;
+    std::optional<attribute> old;  // absent: the attribute did not exist
+  };
+  struct constant_undo {
+    tensor old;
+    value_info info;
+  };
+  using payload = std::variant<attribute_undo, std::string, value_info, constant_undo>;
 
-  void log(std::function<void()> undo, V v, undo_kind k) { undo_.push_back({std::move(undo), v, k}); }
+  void log(entry e) { undo_.push_back(e); }
+  void log(entry e, payload p) {
+    payloads_.push_back(std::move(p));
+    undo_.push_back(e);
+  }
+  template <class P>
+  P pop_payload() {
+    P p = std::get<P>(std::move(payloads_.back()));
+    payloads_.pop_back();
+    return p;
+  }
+  void undo(const entry& e) {
+    switch (e.op) {
+      case undo_op::destroy: destroy(e.node); break;
+      case undo_op::unerase: erased_.erase(e.node); break;
+      case undo_op::disconnect: remove_edge_between(e.other, e.port, e.node, e.in_port); break;
+      case undo_op::reconnect: T::connect(g_, e.other, e.port, e.node, e.in_port); break;
+      case undo_op::attribute: {
+        auto a = pop_payload<attribute_undo>();
+        if (a.old) T::set_attribute(g_, e.node, a.name, std::move(*a.old));
+        else T::erase_attribute(g_, e.node, a.name);
+        break;
+      }
+      case undo_op::name: T::set_name(g_, e.node, pop_payload<std::string>()); break;
+      case undo_op::value: T::set_value(g_, e.node, e.port, pop_payload<value_info>()); break;
+      case undo_op::constant: {
+        auto c = pop_payload<constant_undo>();
+        T::set_constant_value(g_, e.node, std::move(c.old));
+        T::set_value(g_, e.node, 0, std::move(c.info));
+        break;
+      }
+    }
+  }
 
   name_index& names() {
     if (!names_) names_.emplace(g_);
@@ -328,7 +372,7 @@ class rewriter {
 
   void connect(V src, int out_port, V dst, int in_port) {
     T::connect(g_, src, out_port, dst, in_port);
-    log([this, src, out_port, dst, in_port] { remove_edge_between(src, out_port, dst, in_port); }, dst, undo_kind::modified);
+    log({undo_op::disconnect, dst, src, out_port, in_port});
   }
 
   // Returns the producer that lost the use, if the operand was present.
@@ -338,7 +382,7 @@ class rewriter {
       if (p.in_port != in_port) continue;
       V src = source(*it, g_);
       remove_edge(*it, g_);
-      log([this, src, p, user] { T::connect(g_, src, p.out_port, user, p.in_port); }, user, undo_kind::modified);
+      log({undo_op::reconnect, user, src, p.out_port, p.in_port});
       return src;
     }
     return std::nullopt;
@@ -370,6 +414,7 @@ class rewriter {
   G& g_;
   std::vector<rewrite_listener<V>*> listeners_;
   std::vector<entry> undo_;
+  std::vector<payload> payloads_;
   detail::vertex_map<V, bool> erased_;
   std::optional<name_index> names_;  // built on the first fresh name
 };
