@@ -12,7 +12,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 printf '%-20s %16s %14s\n' workload instructions per_vertex
 for args in "build" "tfc" "mlp 16" "mlp 256" "mlp 4096" "plus build" "plus tfc" "plus mlp 256" "plus residual 16" \
-            "plus residual 256" "plus residual 4096"; do
+            "plus residual 256" "plus residual 4096" "plus residual 16384"; do
   log="$out/log"
   valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out/cg" "$bin" $args >"$out/stdout" 2>"$log"
   ir=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$log")
