@@ -279,7 +279,7 @@ class rewriter {
       if (e.op == undo_op::destroy) {
         // Tell the listeners while the vertex still exists; undoing destroys it.
         for (auto& l : listeners_) l->on_erased(e.node);
-        destroy(e.node);
+        undo(e);
       } else {
         undo(e);
         for (auto& l : listeners_) l->on_restored(e.node);

@@ -139,6 +139,12 @@ inline std::vector<std::int64_t> compose_perms(const std::vector<std::int64_t>& 
   for (std::size_t i = 0; i < q.size(); ++i) r[i] = p[std::size_t(q[i])];
   return r;
 }
+// q with Transpose(Transpose(x, p), q) = x: q[p[i]] = i.
+inline std::vector<std::int64_t> inverse_perm(const std::vector<std::int64_t>& p) {
+  std::vector<std::int64_t> q(p.size());
+  for (std::size_t i = 0; i < p.size(); ++i) q[std::size_t(p[i])] = std::int64_t(i);
+  return q;
+}
 inline bool is_identity_perm(const std::vector<std::int64_t>& p) {
   for (std::size_t i = 0; i < p.size(); ++i)
     if (p[i] != std::int64_t(i)) return false;
@@ -205,9 +211,7 @@ inline value_info transposed(const value_info& v, const std::vector<std::int64_t
   return r;
 }
 inline value_info untransposed(const value_info& v, const std::vector<std::int64_t>& perm, std::string_view suffix) {
-  std::vector<std::int64_t> inverse(perm.size());
-  for (std::size_t i = 0; i < perm.size(); ++i) inverse[std::size_t(perm[i])] = std::int64_t(i);
-  return transposed(v, inverse, suffix);
+  return transposed(v, inverse_perm(perm), suffix);
 }
 
 namespace detail {

@@ -174,9 +174,7 @@ match_result move_transpose_past_const_op(vertex_t<G> v, rewriter<G>& rw, bool s
   if (!c.is_scalar()) {
     shape_t full(perm->size() - c.rank(), 1);
     full.insert(full.end(), c.shape().begin(), c.shape().end());
-    std::vector<std::int64_t> inverse(perm->size());
-    for (std::size_t i = 0; i < perm->size(); ++i) inverse[std::size_t((*perm)[i])] = std::int64_t(i);
-    c = c.reshape(full).transpose(inverse);
+    c = c.reshape(full).transpose(inverse_perm(*perm));
   }
   const value_info& out = T::value(g, v, 0);
   value_info inner = like(T::value(g, x->node, x->port), "_op");
