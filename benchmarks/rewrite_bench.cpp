@@ -11,6 +11,12 @@
 // timed), then times topological_order on it (the baseline, reported as
 // `x_topo`: driver time / topological-sort time) and the driver.
 //
+// The reference of the scale issue: Kahn's algorithm over the same edges as flat
+// arrays (CSR, uint32 indices, built untimed). `x_flat` is a time divided by that
+// sort's, measured in the same iteration, since absolute times on the VM vary 2x.
+// BM_sort compares topological_order with the dense index (model's per_vertex
+// arrays) and without it (the hash-map path, the graph wrapped in without_index).
+//
 // `ns_per_node` counts all vertices (ops, constants, inputs, outputs) of the
 // initial graph. `peak_B_per_node` is the peak of live heap bytes (counted by
 // replacing operator new/delete in this program) while building and rewriting,
@@ -23,11 +29,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <new>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "nnrewrite/passes.hpp"
 
 #include "heap.hpp"
+#include "without_index.hpp"
 
 namespace {
 
@@ -109,9 +118,69 @@ model make_graph(shape s, std::size_t nodes) {
 }
 
 
+struct csr {
+  std::vector<std::uint32_t> offsets, targets, in_degree;
+};
+
+csr to_csr(const model& g) {
+  csr c;
+  const std::size_t n = g.index_bound();
+  c.offsets.assign(n + 1, 0);
+  c.in_degree.assign(n, 0);
+  for (auto [it, end] = vertices(g); it != end; ++it) {
+    c.offsets[g.index(*it) + 1] = std::uint32_t(out_degree(*it, g));
+    c.in_degree[g.index(*it)] = std::uint32_t(in_degree(*it, g));
+  }
+  for (std::size_t i = 0; i < n; ++i) c.offsets[i + 1] += c.offsets[i];
+  c.targets.resize(c.offsets[n]);
+  std::vector<std::uint32_t> fill(c.offsets.begin(), c.offsets.end() - 1);
+  for (auto [it, end] = vertices(g); it != end; ++it)
+    for (auto [e, eend] = out_edges(*it, g); e != eend; ++e)
+      c.targets[fill[g.index(*it)]++] = std::uint32_t(g.index(target(*e, g)));
+  return c;
+}
+
+std::vector<std::uint32_t> flat_kahn(const csr& c) {
+  const std::size_t n = c.in_degree.size();
+  std::vector<std::uint32_t> pending(c.in_degree), order;
+  order.reserve(n);
+  for (std::uint32_t v = 0; v < n; ++v)
+    if (pending[v] == 0) order.push_back(v);
+  for (std::size_t head = 0; head < order.size(); ++head) {
+    const std::uint32_t v = order[head];
+    for (std::uint32_t e = c.offsets[v]; e < c.offsets[v + 1]; ++e)
+      if (--pending[c.targets[e]] == 0) order.push_back(c.targets[e]);
+  }
+  return order;
+}
+
+template <class F>
+double seconds(F f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// topological_order with and without the dense index, against the flat sort.
+void BM_sort(benchmark::State& state, shape s) {
+  const model g = make_graph(s, std::size_t(state.range(0)));
+  const csr c = to_csr(g);
+  const auto& hidden = static_cast<const ir_check::without_index<model>&>(g);
+  double flat_s = 0, map_s = 0, index_s = 0;
+  for (auto _ : state) {
+    flat_s += seconds([&] { benchmark::DoNotOptimize(flat_kahn(c)); });
+    map_s += seconds([&] { benchmark::DoNotOptimize(nnrewrite::topological_order(hidden)); });
+    index_s += seconds([&] { benchmark::DoNotOptimize(nnrewrite::topological_order(g)); });
+  }
+  state.counters["nodes"] = double(num_vertices(g));
+  state.counters["flat_ms"] = flat_s * 1e3 / double(state.iterations());
+  state.counters["index_x_flat"] = index_s / flat_s;
+  state.counters["map_x_flat"] = map_s / flat_s;
+}
+
 void BM_cleanup(benchmark::State& state, shape s) {
   const auto nodes = std::size_t(state.range(0));
-  double driver_s = 0, topo_s = 0;
+  double driver_s = 0, topo_s = 0, flat_s = 0;
   std::size_t peak = 0, rewrites = 0, vertices = 0, graph_bytes = 0;
   nnrewrite::pattern_set<model> set;
   nnrewrite::populate_cleanup_patterns(set);
@@ -125,6 +194,8 @@ void BM_cleanup(benchmark::State& state, shape s) {
     auto t0 = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(nnrewrite::topological_order(g));
     topo_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const csr c = to_csr(g);
+    flat_s += seconds([&] { benchmark::DoNotOptimize(flat_kahn(c)); });
     state.ResumeTiming();
 
     t0 = std::chrono::steady_clock::now();
@@ -142,6 +213,7 @@ void BM_cleanup(benchmark::State& state, shape s) {
   state.counters["rewrites"] = double(rewrites);
   state.counters["ns_per_node"] = driver_s * 1e9 / n;
   state.counters["x_topo"] = driver_s / topo_s;
+  state.counters["x_flat"] = driver_s / flat_s;
   state.counters["peak_B_per_node"] = double(peak) / double(vertices);
   state.counters["graph_B_per_node"] = double(graph_bytes) / double(vertices);
 }
@@ -151,6 +223,8 @@ void sizes(benchmark::internal::Benchmark* b) {
   for (std::int64_t n : {1'000, 10'000, 100'000, 1'000'000}) b->Arg(n);
 }
 
+BENCHMARK_CAPTURE(BM_sort, chain, shape::chain)->Apply(sizes);
+BENCHMARK_CAPTURE(BM_sort, residual, shape::residual)->Apply(sizes);
 BENCHMARK_CAPTURE(BM_cleanup, chain, shape::chain)->Apply(sizes);
 BENCHMARK_CAPTURE(BM_cleanup, fanout, shape::fanout)->Apply(sizes);
 BENCHMARK_CAPTURE(BM_cleanup, residual, shape::residual)->Apply(sizes);

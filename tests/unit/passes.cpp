@@ -30,38 +30,6 @@ const char* const two_constants = R"(graph {
   output %y
 })";
 
-// A random DAG mixing constant subexpressions, identities and real work: the
-// cleanup set must give one graph whatever the worklist order.
-std::string random_cleanup_graph(std::uint32_t seed, int n) {
-  std::mt19937 rng(seed);
-  std::ostringstream s;
-  s << "graph {\n input %x: float32[2,4]\n const %zero: float32[] = [0]\n const %one: float32[4] = splat 1\n";
-  std::vector<std::string> live{"x"}, consts{"zero", "one"};
-  for (int i = 0; i < n; ++i) {
-    const std::string out = "v" + std::to_string(i);
-    const std::string a = live[rng() % live.size()], b = live[rng() % live.size()];
-    const std::string c = consts[rng() % consts.size()];
-    switch (rng() % 7) {
-      case 0: s << " node n" << i << ": Identity(%" << a << ") -> %" << out << ": float32[2,4]\n"; break;
-      case 1: s << " node n" << i << ": Add(%" << a << ", %zero) -> %" << out << ": float32[2,4]\n"; break;
-      case 2: s << " node n" << i << ": Mul(%one, %" << a << ") -> %" << out << ": float32[2,4]\n"; break;
-      case 3: s << " node n" << i << ": Add(%" << a << ", %" << b << ") -> %" << out << ": float32[2,4]\n"; break;
-      case 4: s << " node n" << i << ": Relu(%" << a << ") -> %" << out << ": float32[2,4]\n"; break;
-      case 5: {  // a constant subexpression, used by a Mul
-        const std::string k = "k" + std::to_string(i);
-        s << " const %" << k << ": float32[4] = [1, 2, 0.5, 1]\n";
-        s << " node f" << i << ": Mul(%" << k << ", %" << c << ") -> %" << k << "c: float32[4]\n";
-        s << " node n" << i << ": Mul(%" << a << ", %" << k << "c) -> %" << out << ": float32[2,4]\n";
-        break;
-      }
-      default: s << " node n" << i << ": Sub(%" << a << ", %zero) -> %" << out << ": float32[2,4]\n"; break;
-    }
-    live.push_back(out);
-  }
-  s << " output %" << live.back() << "\n output %" << live[live.size() / 2] << " as mid\n}\n";
-  return s.str();
-}
-
 // Counts what the rewriter tells its listeners.
 struct counting_listener final : rewrite_listener<V> {
   int created = 0, erased = 0, modified = 0, restored = 0;
@@ -268,7 +236,7 @@ TEST_CASE("the driver re-infers exactly what a rewrite touched", "[passes][infer
 
 TEST_CASE("the cleanup set is confluent on random graphs and keeps their function", "[passes][confluence]") {
   for (std::uint32_t graph_seed : {1u, 2u, 3u}) {
-    const std::string text = random_cleanup_graph(graph_seed, 60);
+    const std::string text = test::random_cleanup_graph(graph_seed, 60);
     INFO("graph seed " << graph_seed);
     const model original = parse_text(text);
     auto in = exec::random_inputs(original, graph_seed);

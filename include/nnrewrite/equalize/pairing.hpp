@@ -42,7 +42,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nnrewrite/detail/vertex_map.hpp"
+#include "nnrewrite/detail/per_vertex.hpp"
 #include "nnrewrite/ir/axes.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/topological_order.hpp"
@@ -122,7 +122,8 @@ class region_finder {
   using T = ir_traits<G>;
   using TT = target::target_traits<Target>;
 
-  explicit region_finder(const G& g, find_options opt = {}) : g_(g), opt_(opt), order_(topological_order(g)) {
+  explicit region_finder(const G& g, find_options opt = {})
+      : g_(g), opt_(opt), order_(topological_order(g)), position_(g), roles_(g) {
     position_.reserve(order_.size());
     for (std::size_t i = 0; i < order_.size(); ++i) position_[order_[i]] = i;
   }
@@ -518,8 +519,9 @@ class region_finder {
   const G& g_;
   find_options opt_;
   std::vector<V> order_;
-  nnrewrite::detail::vertex_map<V, std::size_t> position_;
-  nnrewrite::detail::vertex_map<V, std::pair<region_role, std::string>> roles_;
+  // Over every node: arrays when G has a dense vertex index.
+  nnrewrite::detail::per_vertex<G, std::size_t> position_;
+  nnrewrite::detail::per_vertex<G, std::pair<region_role, std::string>> roles_;
   std::vector<V> interior_passes_;  // pass-through ops of the region being grown
   bool matmul_region_ = false;
 };

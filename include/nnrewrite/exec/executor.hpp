@@ -93,9 +93,9 @@ tensor_map execute(const G& g, const tensor_map& inputs, const execute_options& 
   const auto order = topological_order(g);
   const std::int64_t opset = default_opset(g);
 
-  std::unordered_map<V, std::size_t> slot;
+  nnrewrite::detail::per_vertex<G, std::size_t> slot(g);
   slot.reserve(order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) slot.emplace(order[i], i);
+  for (std::size_t i = 0; i < order.size(); ++i) slot[order[i]] = i;
   std::vector<std::vector<tensor>> values(order.size());
   std::vector<std::size_t> remaining(order.size(), 0);
   for (std::size_t i = 0; i < order.size(); ++i) remaining[i] = out_degree(order[i], g);
@@ -110,7 +110,7 @@ tensor_map execute(const G& g, const tensor_map& inputs, const execute_options& 
     }
 
   auto value_of = [&](const value_ref<V>& r) -> const tensor& {
-    const std::size_t s = slot.at(r.node);
+    const std::size_t s = *slot.find(r.node);
     if (T::kind(g, r.node) == node_kind::constant) return *constants[s];
     const auto& vs = values[s];
     if (r.port >= int(vs.size())) throw graph_error(describe(g, r.node), "output " + std::to_string(r.port) + " was not computed");
@@ -161,7 +161,7 @@ tensor_map execute(const G& g, const tensor_map& inputs, const execute_options& 
         // Free operands whose last use this was.
         for (const auto& o : ops)
           if (o && T::kind(g, o->node) != node_kind::constant) {
-            const std::size_t s = slot.at(o->node);
+            const std::size_t s = *slot.find(o->node);
             if (--remaining[s] == 0) values[s].clear();
           }
         break;

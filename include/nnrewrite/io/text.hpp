@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "nnrewrite/detail/half.hpp"
+#include "nnrewrite/detail/per_vertex.hpp"
 #include "nnrewrite/io/detail/scanner.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/traits.hpp"
@@ -166,7 +167,7 @@ template <ir_graph G>
 std::vector<vertex_t<G>> canonical_order(const G& g) {
   using T = ir_traits<G>;
   using V = vertex_t<G>;
-  std::unordered_map<V, bool> done;  // true once emitted (or being visited)
+  detail::per_vertex<G, bool> done(g);  // present once emitted (or being visited)
   std::vector<V> order;
   auto visit = [&](V root) {
     if (done[root]) return;

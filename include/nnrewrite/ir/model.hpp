@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,15 +64,56 @@ struct model_info {
   friend bool operator==(const model_info&, const model_info&) = default;
 };
 
+// Each vertex also carries a dense index (Boost's vertex_index property): small,
+// distinct among live vertices, reused after erasure. Per-vertex state in the
+// algorithms is then an array instead of a hash map (ir_traits::vertex_index).
+using model_vertex_property = boost::property<boost::vertex_index_t, std::uint32_t, node>;
 using model_graph =
-    boost::adjacency_list<boost::vecS, boost::listS, boost::bidirectionalS, node, port_edge>;
+    boost::adjacency_list<boost::vecS, boost::listS, boost::bidirectionalS, model_vertex_property, port_edge>;
 
 // The default graph. It *is* a Boost graph (free functions and graph_traits apply
-// through the base class) that also carries model_info.
+// through the base class) that also carries model_info. Add and remove vertices
+// through ir_traits<model> or the add_vertex / remove_vertex below (found by
+// argument-dependent lookup, as Boost's are): they keep the dense index.
 class model : public model_graph {
  public:
-  using model_graph::model_graph;
+  model() = default;
   model_info info;
+
+  // One more than the largest vertex index in use (array size for per-vertex state).
+  std::size_t index_bound() const { return bound_; }
+  std::size_t index(vertex_descriptor v) const {
+    return boost::get(boost::vertex_index, static_cast<const model_graph&>(*this), v);
+  }
+
+  vertex_descriptor add(model_vertex_property p) {
+    if (free_.empty()) {
+      if (bound_ == UINT32_MAX) throw std::length_error("nnrewrite::model: more than 2^32-1 vertices");
+      p.m_value = bound_++;
+    } else {
+      p.m_value = free_.back();
+      free_.pop_back();
+    }
+    return boost::add_vertex(std::move(p), static_cast<model_graph&>(*this));
+  }
+  void remove(vertex_descriptor v) {
+    const auto i = static_cast<std::uint32_t>(index(v));
+    boost::remove_vertex(v, static_cast<model_graph&>(*this));
+    free_.push_back(i);
+  }
+  void clear() {
+    model_graph::clear();
+    free_.clear();
+    bound_ = 0;
+  }
+
+ private:
+  std::vector<std::uint32_t> free_;  // indices of erased vertices, reused last-in first-out
+  std::uint32_t bound_ = 0;
 };
+
+inline model::vertex_descriptor add_vertex(node n, model& g) { return g.add(model_vertex_property(0, std::move(n))); }
+inline model::vertex_descriptor add_vertex(model& g) { return g.add(model_vertex_property()); }
+inline void remove_vertex(model::vertex_descriptor v, model& g) { g.remove(v); }
 
 }  // namespace nnrewrite

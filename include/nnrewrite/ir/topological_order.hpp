@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "nnrewrite/detail/vertex_map.hpp"
+#include "nnrewrite/detail/per_vertex.hpp"
 #include "nnrewrite/error.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/traits.hpp"
@@ -17,8 +17,9 @@ namespace nnrewrite {
 template <ir_graph G>
 auto topological_order(const G& g) {
   using V = vertex_t<G>;
-  // Operands not yet placed, per vertex: a flat map (no allocation per vertex).
-  detail::vertex_map<V, std::size_t> pending;
+  // Operands not yet placed, per vertex: an array when G has a dense index, else a
+  // flat map (no allocation per vertex either way).
+  detail::per_vertex<G, std::size_t> pending(g);
   pending.reserve(num_vertices(g));
   // The order doubles as Kahn's FIFO queue: [head, end) are ready, not yet expanded.
   std::vector<V> order;
@@ -46,7 +47,7 @@ auto topological_order(const G& g) {
     V v{};
     for (auto [ui, uend] = vertices(g); ui != uend; ++ui)
       if (waiting(*ui)) { v = *ui; break; }
-    detail::vertex_map<V, bool> seen;
+    detail::per_vertex<G, bool> seen(g);
     while (!seen.contains(v)) {
       seen[v] = true;
       auto [ei, eend] = in_edges(v, g);

@@ -22,7 +22,13 @@
 //                     connect(g, src, out_port, dst, in_port)
 //                     replace_uses(g, from, from_port, to, to_port)
 //                     erase_node(g, v)
-//   optional          holds_constants_of(element_type) -> bool   (default: every type)
+//   optional          vertex_index(g, v) -> size_t, vertex_index_bound(g) -> size_t
+//                                         a dense index (Boost's vertex_index map):
+//                                         distinct among live vertices, below the
+//                                         bound; per-vertex state is then an array,
+//                                         not a hash map. model and vecS graphs
+//                                         have it; an IR without it still works.
+//                     holds_constants_of(element_type) -> bool   (default: every type)
 //                     exchange_constant_value(g, v, tensor) -> tensor (the old
 //                     value, moved out; without it: a copy, then set_constant_value;
 //                     override it together with set_constant_value)
@@ -67,6 +73,15 @@ concept has_nnrewrite_bundles = graph<G> && requires(const G& g, vertex_t<G> v, 
   { g[e] } -> std::convertible_to<const port_edge&>;
 };
 
+namespace detail {
+// Boost graphs whose vertex descriptors are positions in a vector (vecS).
+template <class G>
+concept vec_vertices = requires { typename G::vertex_list_selector; } &&
+                       std::same_as<typename G::vertex_list_selector, boost::vecS>;
+template <class G>
+concept dense_boost_index = std::derived_from<G, model> || vec_vertices<G>;
+}  // namespace detail
+
 template <class G>
 struct default_ir_traits {
   using vertex = vertex_t<G>;
@@ -89,6 +104,20 @@ struct default_ir_traits {
     if (port < 0 || static_cast<std::size_t>(port) >= outs.size())
       throw graph_error(g[v].name, "has no output " + std::to_string(port));
     return outs[static_cast<std::size_t>(port)];
+  }
+
+  // ---- the optional dense index
+  static std::size_t vertex_index(const G& g, vertex v)
+    requires detail::dense_boost_index<G>
+  {
+    if constexpr (std::derived_from<G, model>) return g.index(v);
+    else return static_cast<std::size_t>(v);
+  }
+  static std::size_t vertex_index_bound(const G& g)
+    requires detail::dense_boost_index<G>
+  {
+    if constexpr (std::derived_from<G, model>) return g.index_bound();
+    else return num_vertices(g);
   }
 
   // ---- edge queries
@@ -207,6 +236,15 @@ struct ir_traits {};
 
 template <has_nnrewrite_bundles G>
 struct ir_traits<G> : default_ir_traits<G> {};
+
+// Whether G gives its vertices a dense index (the optional customization point
+// vertex_index / vertex_index_bound). A specialization can opt out by declaring
+// them deleted.
+template <class G>
+concept has_vertex_index = requires(const G& g, vertex_t<G> v) {
+  { ir_traits<G>::vertex_index(g, v) } -> std::convertible_to<std::size_t>;
+  { ir_traits<G>::vertex_index_bound(g) } -> std::convertible_to<std::size_t>;
+};
 
 namespace detail {
 // What constant_value returns: tests false when absent, dereferences to a tensor.

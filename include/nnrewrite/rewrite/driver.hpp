@@ -61,12 +61,16 @@ struct driver_config {
 
 namespace detail {
 
+// The driver's worklist: positions in an array when G has a dense vertex index.
+template <ir_graph G>
+using node_worklist = worklist<vertex_t<G>, per_vertex<G, std::size_t>>;
+
 // Re-enqueues what a change touched: the node and the users of its results.
 template <ir_graph G>
 class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
  public:
   using V = vertex_t<G>;
-  enqueue_touched(const G& g, worklist<V>& wl) : g_(g), wl_(wl) {}
+  enqueue_touched(const G& g, node_worklist<G>& wl) : g_(g), wl_(wl) {}
   void track(graph_fingerprint<G>* fp) { fp_ = fp; }
   void on_created(V v) override { touched(v); }
   void on_modified(V v) override { touched(v); }
@@ -107,7 +111,7 @@ class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
     }
   }
   const G& g_;
-  worklist<V>& wl_;
+  node_worklist<G>& wl_;
   graph_fingerprint<G>* fp_ = nullptr;
   std::vector<V> pending_;
 };
@@ -227,7 +231,7 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
   using T = ir_traits<G>;
   rewrite_result result;
   detail::guarded_run(g, [&](rewriter<G>& rw) {
-    worklist<V> wl(cfg.random_seed);
+    detail::node_worklist<G> wl(cfg.random_seed, detail::per_vertex<G, std::size_t>(g));
     detail::enqueue_touched<G> listener(g, wl);
     typename rewriter<G>::scoped_listener listening(rw, &listener);
     // The structural fingerprint: from the start under expensive checks; else from
@@ -309,13 +313,12 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
 template <ir_graph G>
 rewrite_result apply_patterns_once(G& g, const pattern_set<G>& patterns, const driver_config& cfg = {}) {
   using T = ir_traits<G>;
-  using V = vertex_t<G>;
   rewrite_result result;
   result.iterations = 1;
   result.reason = stop_reason::single_pass;
   detail::guarded_run(g, [&](rewriter<G>& rw) {
     // Nothing is re-enqueued; the listener only keeps the fingerprint for the checks.
-    worklist<V> unused;
+    detail::node_worklist<G> unused(std::nullopt, detail::per_vertex<G, std::size_t>(g));
     detail::enqueue_touched<G> listener(g, unused);
     std::optional<typename rewriter<G>::scoped_listener> listening;
     std::optional<graph_fingerprint<G>> fp;

@@ -14,7 +14,7 @@
 #include <variant>
 #include <vector>
 
-#include "nnrewrite/detail/vertex_map.hpp"
+#include "nnrewrite/detail/per_vertex.hpp"
 #include "nnrewrite/ir/attribute.hpp"
 #include "nnrewrite/ir/queries.hpp"
 
@@ -37,7 +37,7 @@ class graph_fingerprint {
   explicit graph_fingerprint(const G& g) : graph_fingerprint(g, [](V) { return false; }) {}
   // Leaves out the nodes `skip` says are gone (erased but not yet flushed).
   template <class Skip>
-  graph_fingerprint(const G& g, Skip skip) : g_(g) {
+  graph_fingerprint(const G& g, Skip skip) : g_(g), hashes_(g) {
     hashes_.reserve(num_vertices(g));
     for (auto [it, end] = vertices(g); it != end; ++it)
       if (!skip(*it)) update(*it);
@@ -52,7 +52,7 @@ class graph_fingerprint {
   // Mul(Mul(x, b), a)) share it; the driver confirms a repeat of value() with this.
   template <class Skip>
   std::uint64_t deep_value(const std::vector<V>& topological, Skip skip) const {
-    detail::vertex_map<V, std::uint64_t> deep;
+    detail::per_vertex<G, std::uint64_t> deep(g_);
     std::uint64_t sum = 0;
     for (V v : topological) {
       if (skip(v)) continue;
@@ -152,7 +152,7 @@ class graph_fingerprint {
   }
 
   const G& g_;
-  detail::vertex_map<V, std::uint64_t> hashes_;
+  detail::per_vertex<G, std::uint64_t> hashes_;
   std::uint64_t sum_ = 0;
 };
 

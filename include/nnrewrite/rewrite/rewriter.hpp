@@ -14,7 +14,7 @@
 #include <variant>
 #include <vector>
 
-#include "nnrewrite/detail/vertex_map.hpp"
+#include "nnrewrite/detail/per_vertex.hpp"
 #include "nnrewrite/error.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/traits.hpp"
@@ -46,7 +46,7 @@ class rewriter {
   using T = ir_traits<G>;
   using value = value_ref<V>;
 
-  explicit rewriter(G& g) : g_(g) {}
+  explicit rewriter(G& g) : g_(g), erased_(g) {}
   rewriter(const rewriter&) = delete;
   rewriter& operator=(const rewriter&) = delete;
 
@@ -208,6 +208,7 @@ class rewriter {
     }
     for (const auto& [in_port, src] : ops) disconnect_operand(v, in_port);
     erased_[v] = true;
+    erased_list_.push_back(v);
     log({undo_op::unerase, v});
     for (auto& l : listeners_) l->on_erased(v);
     for (const auto& [in_port, src] : ops) notify_use_removed(src.node);
@@ -296,8 +297,8 @@ class rewriter {
   // graphs without stable descriptors (vecS), so call it when none are held.
   void flush() {
     commit();
-    std::vector<V> dead;
-    erased_.for_each([&](V v, bool) { dead.push_back(v); });
+    std::vector<V> dead = std::move(erased_list_);
+    erased_list_.clear();
     erased_.clear();
     // Highest descriptors first, so that vecS graphs do not renumber the rest.
     std::sort(dead.begin(), dead.end(), [](V a, V b) { return std::greater<>{}(a, b); });
@@ -340,7 +341,12 @@ class rewriter {
   void undo(const entry& e) {
     switch (e.op) {
       case undo_op::destroy: destroy(e.node); break;
-      case undo_op::unerase: erased_.erase(e.node); break;
+      case undo_op::unerase:
+        erased_.erase(e.node);
+        // Erasures are undone newest first: the node is the list's last.
+        if (!erased_list_.empty() && erased_list_.back() == e.node) erased_list_.pop_back();
+        else std::erase(erased_list_, e.node);
+        break;
       case undo_op::disconnect: remove_edge_between(e.other, e.port, e.node, e.in_port); break;
       case undo_op::reconnect: T::connect(g_, e.other, e.port, e.node, e.in_port); break;
       case undo_op::attribute: {
@@ -415,7 +421,8 @@ class rewriter {
   std::vector<rewrite_listener<V>*> listeners_;
   std::vector<entry> undo_;
   std::vector<payload> payloads_;
-  detail::vertex_map<V, bool> erased_;
+  detail::per_vertex<G, bool> erased_;
+  std::vector<V> erased_list_;  // the same nodes, for flush
   std::optional<name_index> names_;  // built on the first fresh name
 };
 

@@ -6,17 +6,21 @@
 
 #include <optional>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "nnrewrite/detail/vertex_map.hpp"
 
 namespace nnrewrite {
 
-template <class V>
+// Position is the per-vertex map from node to slot: by default a flat hash map;
+// the driver passes detail::per_vertex (an array for IRs with a dense index).
+template <class V, class Position = detail::vertex_map<V, std::size_t>>
 class worklist {
  public:
   worklist() = default;
-  explicit worklist(std::optional<std::uint64_t> random_seed) {
+  explicit worklist(std::optional<std::uint64_t> random_seed, Position position = Position())
+      : position_(std::move(position)) {
     if (random_seed) rng_.emplace(*random_seed);
   }
 
@@ -66,7 +70,7 @@ class worklist {
 
  private:
   std::vector<std::optional<V>> items_;
-  detail::vertex_map<V, std::size_t> position_;
+  Position position_;
   std::optional<std::mt19937_64> rng_;
 };
 

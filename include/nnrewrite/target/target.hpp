@@ -190,7 +190,7 @@ std::vector<illegal_node> legality_report(const G& g, const Target& = {}) {
   using TT = target_traits<Target>;
   const auto order = topological_order(g);
   // One reverse sweep: does a weighted op or an activation lie downstream?
-  detail::vertex_map<vertex_t<G>, bool> feeds;
+  nnrewrite::detail::per_vertex<G, bool> feeds(g);
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     bool f = false;
     for (auto u : consumers(g, *it)) {
