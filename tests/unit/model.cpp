@@ -113,6 +113,33 @@ TEST_CASE("descriptors stay valid when other vertices are erased, and copies are
   CHECK_FALSE(find_value(g, "sq"));
 }
 
+TEST_CASE("moving a model takes its vertices (descriptors stay valid) and leaves the source empty", "[model]") {
+  model g = parse_text(residual);
+  g.info.producer_name = "test";
+  const std::string text = to_text(g);
+  const V relu = producer_of(g, "y");
+  const std::size_t index = g.index(relu), bound = g.index_bound();
+  model moved = std::move(g);
+  CHECK(to_text(moved) == text);
+  CHECK(moved.info.producer_name == "test");
+  CHECK(T::op_type(moved, relu) == "Relu");  // the same vertex, not a copy
+  CHECK(moved.index(relu) == index);
+  CHECK(moved.index_bound() == bound);
+  CHECK(num_vertices(g) == 0);  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  CHECK(g.index_bound() == 0);
+  CHECK(g.info.producer_name.empty());
+  // Both stay usable: the source takes new vertices, the target is rewritten.
+  T::add_output(g, "o");
+  CHECK(num_vertices(g) == 1);
+  model assigned;
+  assigned = std::move(moved);
+  CHECK(to_text(assigned) == text);
+  CHECK(verify(assigned).empty());
+  T::replace_uses(assigned, producer_of(assigned, "sq"), 0, relu, 0);
+  T::erase_node(assigned, producer_of(assigned, "sq"));
+  CHECK(verify(assigned).empty());
+}
+
 TEST_CASE("replace_uses moves only the uses of the given port", "[model][traits]") {
   model g = parse_text(R"(graph {
     input %x: float32[6]

@@ -78,6 +78,19 @@ using model_graph =
 class model : public model_graph {
  public:
   model() = default;
+  model(const model&) = default;
+  model& operator=(const model&) = default;
+  // Boost's adjacency_list has no move (and its swap copies): a moved model would
+  // be copied vertex by vertex. This one takes the other's vertex and edge lists
+  // (descriptors stay valid: they point to the moved vertices) and leaves it empty.
+  model(model&& o) noexcept { take(o); }
+  model& operator=(model&& o) noexcept {
+    if (this != &o) {
+      clear();
+      take(o);
+    }
+    return *this;
+  }
   model_info info;
 
   // One more than the largest vertex index in use (array size for per-vertex state).
@@ -108,6 +121,16 @@ class model : public model_graph {
   }
 
  private:
+  void take(model& o) noexcept {
+    m_vertices.swap(o.m_vertices);
+    m_edges.swap(o.m_edges);
+    m_property.swap(o.m_property);
+    info = std::move(o.info);
+    o.info = {};
+    free_.swap(o.free_);
+    std::swap(bound_, o.bound_);
+  }
+
   std::vector<std::uint32_t> free_;  // indices of erased vertices, reused last-in first-out
   std::uint32_t bound_ = 0;
 };
