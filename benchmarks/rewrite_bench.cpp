@@ -218,6 +218,29 @@ void BM_cleanup(benchmark::State& state, shape s) {
   state.counters["graph_B_per_node"] = double(graph_bytes) / double(vertices);
 }
 
+// One value used by k ops, all its uses moved to another value and back
+// (replace_all_uses, then rollback): linear in k since edges are removed in one
+// pass over the use list, not one search per use.
+void BM_rewire_wide_value(benchmark::State& state) {
+  const int k = int(state.range(0));
+  model g;
+  const V x = T::add_input(g, value_info("x"));
+  const V y = T::add_input(g, value_info("y"));
+  for (int i = 0; i < k; ++i) {
+    const std::string n = "r" + std::to_string(i);
+    T::connect(g, x, 0, T::add_op(g, "Relu", "", n, {}, {value_info(n)}), 0);
+  }
+  nnrewrite::rewriter<model> rw(g);
+  for (auto _ : state) {
+    rw.replace_all_uses({x, 0}, {y, 0});
+    rw.rollback(0);
+  }
+  if (out_degree(x, g) != std::size_t(k)) state.SkipWithError("the uses were not restored");
+  state.counters["time_per_use"] =
+      benchmark::Counter(double(k), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_rewire_wide_value)->Unit(benchmark::kMillisecond)->RangeMultiplier(4)->Range(1'000, 64'000);
+
 void sizes(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMillisecond)->UseRealTime();
   for (std::int64_t n : {1'000, 10'000, 100'000, 1'000'000}) b->Arg(n);

@@ -8,7 +8,9 @@
 // end. Rolling back an erase revives the same vertex.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -134,10 +136,8 @@ class rewriter {
     if (num_uses(g_, to) == 0 && T::kind(g_, to.node) != node_kind::input && T::kind(g_, from.node) != node_kind::input)
       take_name(from, to);
     std::vector<use_ref<V>> users = uses(g_, from);
-    for (const auto& u : users) {
-      disconnect_operand(u.node, u.in_port);
-      connect(to.node, to.port, u.node, u.in_port);
-    }
+    disconnect_uses(from, users);
+    for (const auto& u : users) connect(to.node, to.port, u.node, u.in_port);
     for (const auto& u : users) notify_modified(u.node);
     if (!users.empty()) notify_use_removed(from.node);
   }
@@ -275,6 +275,7 @@ class rewriter {
   bool changed_since(std::size_t cp) const { return undo_.size() > cp; }
   void rollback(std::size_t cp) {
     while (undo_.size() > cp) {
+      if (undo_connections_at_once(cp)) continue;
       const entry e = undo_.back();
       undo_.pop_back();
       if (e.op == undo_op::destroy) {
@@ -379,6 +380,61 @@ class rewriter {
   void connect(V src, int out_port, V dst, int in_port) {
     T::connect(g_, src, out_port, dst, in_port);
     log({undo_op::disconnect, dst, src, out_port, in_port});
+  }
+
+  // Removes the given uses (every use) of `from`. Where the IR has Boost's
+  // remove_out_edge_if, in one pass over from's uses: removing them one by one
+  // searches from's use list each time, O(k^2) for a value with k uses.
+  struct on_port {
+    const G* g;
+    int port;
+    bool operator()(const edge_t<G>& e) const { return T::ports(*g, e).out_port == port; }
+  };
+  void disconnect_uses(value from, const std::vector<use_ref<V>>& users) {
+    if constexpr (requires(G& g, V v, on_port pred) { remove_out_edge_if(v, pred, g); }) {
+      if (users.size() > 1) {
+        remove_out_edge_if(from.node, on_port{&g_, from.port}, g_);
+        for (const auto& u : users) log({undo_op::reconnect, u.node, from.node, from.port, u.in_port});
+        return;
+      }
+    }
+    for (const auto& u : users) disconnect_operand(u.node, u.in_port);
+  }
+
+  // Undoes, in one pass over the producer's uses, the newest run of connections
+  // from one value (what replace_all_uses made of a value with many uses);
+  // false when there is no such run or the IR cannot remove edges by predicate.
+  bool undo_connections_at_once(std::size_t cp) {
+    if constexpr (requires(G& g, V v, on_port pred) { remove_out_edge_if(v, pred, g); }) {
+      const entry& last = undo_.back();
+      if (last.op != undo_op::disconnect) return false;
+      std::size_t first = undo_.size() - 1;
+      while (first > cp && undo_[first - 1].op == undo_op::disconnect && undo_[first - 1].other == last.other &&
+             undo_[first - 1].port == last.port)
+        --first;
+      if (undo_.size() - first < 8) return false;
+      std::vector<std::pair<V, int>> made;  // (user, in_port), sorted for the lookup
+      for (std::size_t i = first; i < undo_.size(); ++i) made.emplace_back(undo_[i].node, undo_[i].in_port);
+      const auto less = [](const std::pair<V, int>& a, const std::pair<V, int>& b) {
+        return std::less<V>{}(a.first, b.first) || (!std::less<V>{}(b.first, a.first) && a.second < b.second);
+      };
+      std::sort(made.begin(), made.end(), less);
+      const V src = last.other;
+      const int port = last.port;
+      remove_out_edge_if(src, [&](const edge_t<G>& e) {
+        return T::ports(g_, e).out_port == port &&
+               std::binary_search(made.begin(), made.end(), std::pair<V, int>(edge_target(e, g_), T::ports(g_, e).in_port), less);
+      }, g_);
+      while (undo_.size() > first) {
+        const V user = undo_.back().node;
+        undo_.pop_back();
+        for (auto& l : listeners_) l->on_restored(user);
+      }
+      return true;
+    } else {
+      (void)cp;
+      return false;
+    }
   }
 
   // Returns the producer that lost the use, if the operand was present.
