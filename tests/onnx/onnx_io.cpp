@@ -272,7 +272,7 @@ TEST_CASE("external tensor data is read beside the model, and its absence named"
   CHECK(T::constant_value(g, producer_of(g, "w"))->get(15) == 0.5);
 }
 
-TEST_CASE("external data: a bare model name works; paths out of the model's directory are refused", "[onnx][errors]") {
+TEST_CASE("external data: a bare model name works, and paths out of the model's directory are refused", "[onnx][errors]") {
   fs::path d = scratch_dir("external_rules");
   onnx::ModelProto m = rich_model();
   onnx::TensorProto& w = *m.mutable_graph()->mutable_initializer(0);
