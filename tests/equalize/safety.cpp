@@ -219,7 +219,7 @@ TEST_CASE("a huge bias over vanishing weights gets a bounded scale", "[equalize]
   });
 }
 
-TEST_CASE("a chain through a linear Resize equalizes exactly; a non-zero extrapolation blocks", "[equalize][safety]") {
+TEST_CASE("a chain through a linear Resize equalizes exactly, and a non-zero extrapolation blocks", "[equalize][safety]") {
   const std::string chain = R"(graph {
     input %x: float32[1,2,2,2]
     const %w1: float32[3,2,1,1] = [10, -8, 0.1, 0.2, 4, 7]

@@ -218,7 +218,7 @@ TEST_CASE("ConvTranspose output_shape must give every spatial size", "[exec][err
   CHECK_THROWS_WITH(exec::execute(g, in), Catch::Contains("output_shape needs 2 spatial sizes, got 1"));
 }
 
-TEST_CASE("Upsample and Resize interpolate linearly; the steps between axes respect the limits", "[exec][resize]") {
+TEST_CASE("Upsample and Resize interpolate linearly, and the steps between axes respect the limits", "[exec][resize]") {
   model g = parse_text(R"(graph {
     opset "" 9
     input %x: float32[1,1,2,2]

@@ -227,7 +227,7 @@ TEST_CASE("fresh names are unique among node and value names, in O(1) each", "[r
   CHECK(idx.fresh("Mul") == "Mul_1");
 }
 
-TEST_CASE("a replacement takes over the replaced value's name and node name; rollback restores them", "[rewriter]") {
+TEST_CASE("a replacement takes over the replaced value's name and node name, and rollback restores them", "[rewriter]") {
   model g = parse_text(R"(graph {
     input %x: float32[2]
     node relu: Relu(%x) -> %y: float32[2]

@@ -71,7 +71,7 @@ std::pair<std::string, std::vector<std::string>> cleaned(const std::string& text
 
 using namespace vertex_index_test;
 
-TEST_CASE("model: dense indices stay distinct and below the bound; erased ones are reused; copies keep them",
+TEST_CASE("model: dense indices stay distinct and below the bound, erased ones are reused, copies keep them",
           "[vertex_index]") {
   model g = parse_text<model>(test::random_cleanup_graph(7, 40));
   const std::size_t n = num_vertices(g);
