@@ -161,6 +161,86 @@ TEST_CASE("export keeps what import kept, and a second round trip changes nothin
   CHECK(exec::exactly_equal(a.at("y"), b.at("y")));
 }
 
+// FINN's MakeScaleResizeNHWC test models: Resize reads a `roi` nothing produces.
+onnx::ModelProto resize_with_dangling_roi(const std::string& mode) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  auto* o = m.add_opset_import();
+  o->set_domain("");
+  o->set_version(13);
+  onnx::GraphProto& g = *m.mutable_graph();
+  g.set_name("resize");
+  auto value = [](onnx::ValueInfoProto* v, const std::string& name, std::vector<std::int64_t> dims) {
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  };
+  value(g.add_input(), "x", {1, 2, 3, 3});
+  value(g.add_output(), "y", {1, 2, 6, 6});
+  auto* scales = g.add_initializer();
+  scales->set_name("scales");
+  scales->set_data_type(onnx::TensorProto::FLOAT);
+  scales->add_dims(4);
+  for (float f : {1.f, 1.f, 2.f, 2.f}) scales->add_float_data(f);
+  auto* n = g.add_node();
+  n->set_name("up");
+  n->set_op_type("Resize");
+  for (const char* in : {"x", "roi", "scales"}) n->add_input(in);
+  n->add_output("y");
+  auto* a = n->add_attribute();
+  a->set_name("mode");
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s("nearest");
+  if (!mode.empty()) {
+    auto* c = n->add_attribute();
+    c->set_name("coordinate_transformation_mode");
+    c->set_type(onnx::AttributeProto::STRING);
+    c->set_s(mode);
+  }
+  return m;
+}
+
+TEST_CASE("a dangling operand the op ignores (Resize roi) is accepted with a warning and exported back", "[onnx]") {
+  const std::string mode = GENERATE(std::string(), std::string("asymmetric"));
+  std::vector<std::string> warnings;
+  onnx_io::import_options opt;
+  opt.warn = [&](const std::string& w) { warnings.push_back(w); };
+  model g = onnx_io::import_model(resize_with_dangling_roi(mode), opt);
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].find("'up'") != std::string::npos);
+  CHECK(warnings[0].find("'roi'") != std::string::npos);
+  CHECK(verify(g).empty());
+  const auto up = producer_of(g, "y");
+  CHECK_FALSE(operand(g, up, 1));
+  CHECK(operand(g, up, 2));
+  // The graph runs: 3x3 -> 6x6, nearest.
+  exec::tensor_map in{{"x", tensor(element_type::float32, {1, 2, 3, 3}, std::vector<float>(18, 0.5f))}};
+  CHECK(exec::execute(g, in).at("y").shape() == shape_t{1, 2, 6, 6});
+  // Exported the way it came: the name is back at input 1, still produced by nothing.
+  const onnx::ModelProto m = onnx_io::export_model(g);
+  const onnx::NodeProto* node = nullptr;
+  for (const auto& n : m.graph().node())
+    if (n.op_type() == "Resize") node = &n;
+  REQUIRE(node);
+  REQUIRE(node->input_size() == 3);
+  CHECK(node->input(1) == "roi");
+  CHECK(node->input(2) == "scales");
+  model h = onnx_io::import_model(m, opt);
+  CHECK(h.info.dangling_operands == g.info.dangling_operands);
+  CHECK(warnings.size() == 2);
+  // From then on the round trip is exact (the first export fills in the producer).
+  model k = onnx_io::import_model(onnx_io::export_model(h), opt);
+  CHECK(to_text(k) == to_text(h));
+  CHECK(k.info == h.info);
+}
+
+TEST_CASE("a dangling operand the op reads is still an error naming the node", "[onnx][errors]") {
+  // tf_crop_and_resize reads the roi.
+  CHECK_THROWS_WITH(onnx_io::import_model(resize_with_dangling_roi("tf_crop_and_resize")),
+                    Catch::Contains("up") && Catch::Contains("reads value 'roi'"));
+}
+
 TEST_CASE("the ONNX checker accepts exported standard-op models", "[onnx]") {
   auto text = GENERATE(as<std::string>{},
       "graph { input %x: float32[1,3,8,8]\n const %w: float32[4,3,3,3] = splat 0.1\n"

@@ -46,6 +46,16 @@ struct port_edge {
   int in_port = 0;   // which operand of the target
 };
 
+// An operand that names a value nothing produces, accepted on import because the
+// op ignores it (FINN's test models give Resize such a `roi`): kept so that export
+// writes the name back where it was.
+struct dangling_operand {
+  std::string node;   // the node's name
+  int in_port = 0;
+  std::string value;  // the name it read
+  friend bool operator==(const dangling_operand&, const dangling_operand&) = default;
+};
+
 // Model-level facts that are not part of the graph but must survive a round trip.
 struct model_info {
   std::string graph_name;
@@ -61,6 +71,7 @@ struct model_info {
   // Constants that an ONNX file (IR version < 4 style) also lists as graph inputs,
   // i.e. inputs with a default value. Kept so that export lists them again.
   std::vector<std::string> initializer_inputs;
+  std::vector<dangling_operand> dangling_operands;
   friend bool operator==(const model_info&, const model_info&) = default;
 };
 

@@ -1,11 +1,15 @@
 // How many operands and results the ops nnrewrite knows take. Used by the verifier;
-// ops not listed here (other domains, new ONNX ops) are not arity-checked.
+// ops not listed here (other domains, new ONNX ops) are not arity-checked. Also
+// which operands an op ignores.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
+
+#include "nnrewrite/ir/attribute.hpp"
 
 namespace nnrewrite {
 
@@ -108,6 +112,19 @@ inline std::optional<op_arity> known_arity(std::string_view domain, std::string_
   if (is_onnx_domain(domain)) return look(onnx);
   if (is_qonnx_domain(domain)) return look(qonnx);
   return std::nullopt;
+}
+
+// Whether `op` ignores operand `port` given its attributes, so that a dangling
+// value there changes nothing: Resize's roi outside tf_crop_and_resize.
+inline bool operand_ignored(std::string_view domain, std::string_view op, const attribute_map& attrs, std::size_t port) {
+  if (!is_onnx_domain(domain)) return false;
+  if (op == "Resize" && port == 1) {
+    const auto mode = attrs.find("coordinate_transformation_mode");
+    if (mode == attrs.end()) return true;
+    const auto* s = std::get_if<std::string>(&mode->second);
+    return !s || *s != "tf_crop_and_resize";
+  }
+  return false;
 }
 
 }  // namespace nnrewrite

@@ -126,6 +126,15 @@ onnx::ModelProto export_model(const G& g) {
     if (!n.domain().empty() && n.domain() != "ai.onnx") used_domains.insert(n.domain());
     if constexpr (requires { g[v].doc_string; }) n.set_doc_string(g[v].doc_string);
     for (const auto& o : operands(g, v)) n.add_input(o ? T::value(g, o->node, o->port).name : std::string());
+    if constexpr (requires { g.info; })
+      for (const auto& d : g.info.dangling_operands) {
+        // Written back where it was, if that operand is still absent and ignored.
+        if (d.node != T::name(g, v) || d.in_port < 0 ||
+            !operand_ignored(T::domain(g, v), T::op_type(g, v), T::attributes(g, v), std::size_t(d.in_port)))
+          continue;
+        while (n.input_size() <= d.in_port) n.add_input(std::string());
+        if (n.input(d.in_port).empty()) n.set_input(d.in_port, d.value);
+      }
     for (const auto& [k, a] : T::attributes(g, v)) detail::fill_attribute(*n.add_attribute(), k, a);
     for (int p = 0; p < T::num_outputs(g, v); ++p) {
       const value_info& info = T::value(g, v, p);

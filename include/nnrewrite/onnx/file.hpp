@@ -37,7 +37,9 @@ template <ir_graph G = model>
 G load_onnx(const std::filesystem::path& path) {
   onnx::ModelProto m = read_model_proto(path);
   try {
-    return import_model<G>(m, import_options{path.parent_path()});
+    import_options opt;
+    opt.base_dir = path.parent_path();
+    return import_model<G>(m, opt);
   } catch (const error& e) {
     throw file_error(path.string() + ": " + e.what());
   }

@@ -9,12 +9,15 @@
 #include <onnx/onnx_pb.h>
 
 #include <filesystem>
+#include <functional>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "nnrewrite/error.hpp"
+#include "nnrewrite/ir/op_schema.hpp"
 #include "nnrewrite/ir/traits.hpp"
 #include "nnrewrite/onnx/tensor_proto.hpp"
 
@@ -22,9 +25,13 @@ namespace nnrewrite::onnx_io {
 
 struct import_options {
   std::filesystem::path base_dir;  // where external tensor data lives (the model's directory)
+  // Receives what the importer accepts but reports (a dangling operand the op
+  // ignores); without it, warnings go to std::cerr.
+  std::function<void(const std::string&)> warn;
 };
 
 namespace detail {
+
 
 // QONNX writes layouts as a Python list: "['N', 'C', 'H', 'W']" -> "NCHW". A list
 // whose items are not single letters is kept verbatim.
@@ -218,8 +225,18 @@ G import_model(const onnx::ModelProto& m, const import_options& opt = {}) {
     for (std::size_t i = 0; i < w.operands.size(); ++i) {
       if (w.operands[i].empty()) continue;  // an absent optional operand
       auto it = producer_of.find(w.operands[i]);
-      if (it == producer_of.end())
-        throw graph_error(w.label, "reads value '" + w.operands[i] + "', which no node, input or initializer produces");
+      if (it == producer_of.end()) {
+        if (!operand_ignored(T::domain(g, w.node), T::op_type(g, w.node), T::attributes(g, w.node), i))
+          throw graph_error(w.label, "reads value '" + w.operands[i] + "', which no node, input or initializer produces");
+        const std::string message = "node '" + w.label + "' reads value '" + w.operands[i] +
+                                    "', which nothing produces; " + std::string(T::op_type(g, w.node)) +
+                                    " ignores operand " + std::to_string(i) + ", so it is left absent";
+        if (opt.warn) opt.warn(message);
+        else std::cerr << "nnrewrite: warning: " << message << "\n";
+        if constexpr (requires { g.info; })
+          g.info.dangling_operands.push_back({std::string(T::name(g, w.node)), static_cast<int>(i), w.operands[i]});
+        continue;
+      }
       T::connect(g, it->second.node, it->second.port, w.node, static_cast<int>(i));
     }
   }
