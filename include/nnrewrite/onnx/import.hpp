@@ -32,7 +32,6 @@ struct import_options {
 
 namespace detail {
 
-
 // QONNX writes layouts as a Python list: "['N', 'C', 'H', 'W']" -> "NCHW". A list
 // whose items are not single letters is kept verbatim.
 inline std::string parse_layout(const std::string& s) {

@@ -390,8 +390,10 @@ class rewriter {
     int port;
     bool operator()(const edge_t<G>& e) const { return T::ports(*g, e).out_port == port; }
   };
+  static constexpr bool removes_edges_by_predicate =
+      requires(G& g, V v, on_port pred) { remove_out_edge_if(v, pred, g); };
   void disconnect_uses(value from, const std::vector<use_ref<V>>& users) {
-    if constexpr (requires(G& g, V v, on_port pred) { remove_out_edge_if(v, pred, g); }) {
+    if constexpr (removes_edges_by_predicate) {
       if (users.size() > 1) {
         remove_out_edge_if(from.node, on_port{&g_, from.port}, g_);
         for (const auto& u : users) log({undo_op::reconnect, u.node, from.node, from.port, u.in_port});
@@ -405,7 +407,7 @@ class rewriter {
   // from one value (what replace_all_uses made of a value with many uses);
   // false when there is no such run or the IR cannot remove edges by predicate.
   bool undo_connections_at_once(std::size_t cp) {
-    if constexpr (requires(G& g, V v, on_port pred) { remove_out_edge_if(v, pred, g); }) {
+    if constexpr (removes_edges_by_predicate) {
       const entry& last = undo_.back();
       if (last.op != undo_op::disconnect) return false;
       std::size_t first = undo_.size() - 1;
@@ -422,8 +424,8 @@ class rewriter {
       const V src = last.other;
       const int port = last.port;
       remove_out_edge_if(src, [&](const edge_t<G>& e) {
-        return T::ports(g_, e).out_port == port &&
-               std::binary_search(made.begin(), made.end(), std::pair<V, int>(edge_target(e, g_), T::ports(g_, e).in_port), less);
+        const port_pair p = T::ports(g_, e);
+        return p.out_port == port && std::binary_search(made.begin(), made.end(), std::pair<V, int>(edge_target(e, g_), p.in_port), less);
       }, g_);
       while (undo_.size() > first) {
         const V user = undo_.back().node;
