@@ -140,6 +140,28 @@ TEST_CASE("moving a model takes its vertices (descriptors stay valid) and leaves
   CHECK(verify(assigned).empty());
 }
 
+TEST_CASE("add_vertex moves the node in: a constant's buffer is not copied", "[model]") {
+  model g;
+  tensor t(element_type::float32, {1000});
+  const float* buffer = t.values<float>().data();
+  value_info info("w", element_type::float32, dims{1000});
+  const V v = T::add_constant(g, info, std::move(t));  // through add_vertex(node, model&)
+  REQUIRE(T::constant_value(g, v));
+  CHECK(T::constant_value(g, v)->values<float>().data() == buffer);
+  CHECK(T::value(g, v, 0).name == "w");
+  CHECK(g.index(v) == 0);
+  node n;
+  n.kind = node_kind::constant;
+  n.name = "k";
+  n.outputs.push_back(value_info("k", element_type::float32, dims{1000}));
+  n.value = tensor(element_type::float32, {1000});
+  const float* second = n.value->values<float>().data();
+  const V k = add_vertex(std::move(n), g);
+  CHECK(g[k].value->values<float>().data() == second);
+  CHECK(g.index(k) == 1);
+  CHECK(verify(g).empty());
+}
+
 TEST_CASE("replace_uses moves only the uses of the given port", "[model][traits]") {
   model g = parse_text(R"(graph {
     input %x: float32[6]

@@ -110,15 +110,23 @@ class model : public model_graph {
     return boost::get(boost::vertex_index, static_cast<const model_graph&>(*this), v);
   }
 
-  vertex_descriptor add(model_vertex_property p) {
+  // The node is moved in: Boost's add_vertex(property, g) copies it twice (into
+  // boost::property, whose constructor takes a const reference, then into the
+  // stored vertex), which was a fifth of the cost of every constant a rewrite made.
+  vertex_descriptor add(node n = {}) {
+    std::uint32_t i;
     if (free_.empty()) {
       if (bound_ == UINT32_MAX) throw std::length_error("nnrewrite::model: more than 2^32-1 vertices");
-      p.m_value = bound_++;
+      i = bound_;
     } else {
-      p.m_value = free_.back();
-      free_.pop_back();
+      i = free_.back();
     }
-    return boost::add_vertex(std::move(p), static_cast<model_graph&>(*this));
+    const vertex_descriptor v = boost::add_vertex(static_cast<model_graph&>(*this));
+    if (free_.empty()) ++bound_;
+    else free_.pop_back();
+    boost::put(boost::vertex_index, static_cast<model_graph&>(*this), v, i);
+    (*this)[v] = std::move(n);
+    return v;
   }
   void remove(vertex_descriptor v) {
     const auto i = static_cast<std::uint32_t>(index(v));
@@ -146,8 +154,8 @@ class model : public model_graph {
   std::uint32_t bound_ = 0;
 };
 
-inline model::vertex_descriptor add_vertex(node n, model& g) { return g.add(model_vertex_property(0, std::move(n))); }
-inline model::vertex_descriptor add_vertex(model& g) { return g.add(model_vertex_property()); }
+inline model::vertex_descriptor add_vertex(node n, model& g) { return g.add(std::move(n)); }
+inline model::vertex_descriptor add_vertex(model& g) { return g.add(); }
 inline void remove_vertex(model::vertex_descriptor v, model& g) { g.remove(v); }
 
 }  // namespace nnrewrite
