@@ -127,6 +127,38 @@ TEST_CASE("seed_rooted_ops_only: patterns rooted at any op see only what rewrite
   CHECK(std::count(seen.begin(), seen.end(), "a") >= 1);
 }
 
+TEST_CASE("touched hooks run on changed nodes and on the users of changed values only", "[driver]") {
+  // m0 -> m1 -> m2 -> y. A pattern that tags m0 (an attribute: m0's result is what
+  // it was) must not hook m1; one that changes m0's result description must.
+  for (const bool change_value : {false, true}) {
+    model g = mul_chain(3);
+    pattern_set<model> set;
+    set.add_lambda("Tag", "Mul", 1, [change_value](V v, rewriter<model>& rw) -> match_result {
+      const model& gr = rw.graph();
+      if (T::name(gr, v) != "m0" || T::attributes(gr, v).contains("tag")) return failure("not m0, or tagged");
+      rw.set_attribute(v, "tag", std::int64_t(1));
+      if (change_value) {
+        value_info info = T::value(gr, v, 0);
+        info.layout = "NC";
+        rw.set_value_info(v, 0, info);
+      }
+      return success();
+    });
+    std::vector<std::string> hooked;
+    set.add_touched_hook("Record", [&](V v, rewriter<model>& rw) {
+      hooked.push_back(std::string(T::name(rw.graph(), v)));
+      return false;
+    });
+    const auto r = apply_patterns_greedily(g, set);
+    REQUIRE(r.converged);
+    CHECK(r.per_pattern.at("Tag") == 1);
+    std::sort(hooked.begin(), hooked.end());
+    hooked.erase(std::unique(hooked.begin(), hooked.end()), hooked.end());
+    if (change_value) CHECK(hooked == std::vector<std::string>{"m0", "m1"});
+    else CHECK(hooked == std::vector<std::string>{"m0"});
+  }
+}
+
 TEST_CASE("any worklist order gives the same graph (confluence)", "[driver]") {
   auto run = [](std::optional<std::uint64_t> seed, bool top_down) {
     model g = mul_chain(30);

@@ -72,26 +72,40 @@ class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
   using V = vertex_t<G>;
   enqueue_touched(const G& g, node_worklist<G>& wl) : g_(g), wl_(wl) {}
   void track(graph_fingerprint<G>* fp) { fp_ = fp; }
-  void on_created(V v) override { touched(v); }
-  void on_modified(V v) override { touched(v); }
+  void on_created(V v) override {
+    touched(v);
+    changed_.push_back(v);
+  }
+  void on_modified(V v) override {
+    touched(v);
+    changed_.push_back(v);
+  }
+  // What v's users read changed: they are hooked too (they are enqueued already).
+  void on_value_changed(V v) override {
+    for (auto [it, end] = out_edges(v, g_); it != end; ++it) changed_.push_back(edge_target(*it, g_));
+  }
   // Only v: it may be dead now, or newly single-use; its users saw no change.
   void on_use_removed(V v) override { pending_.push_back(v); }
   void on_erased(V v) override {
     wl_.remove(v);
     std::erase(pending_, v);
+    std::erase(changed_, v);
     if (fp_) fp_->remove(v);
   }
 
   // Nodes touched during an attempt are enqueued only if it succeeds: a failed,
   // rolled-back attempt must not bring its node back (it would fail forever).
-  void begin_attempt() { pending_.clear(); }
+  void begin_attempt() { clear(); }
   void commit_attempt() {
     for (V v : pending_) wl_.push(v);
-    pending_.clear();
+    clear();
   }
-  void discard_attempt() { pending_.clear(); }
-  // Touched so far in this attempt (grows while hooks change things).
-  const std::vector<V>& pending() const { return pending_; }
+  void discard_attempt() { clear(); }
+  // Nodes the attempt created or modified, and the users of values it changed:
+  // what the set's hooks run on (grows while hooks change things). Narrower than
+  // what is enqueued, which adds every user of a touched node (a pattern may now
+  // match there) though nothing it reads changed.
+  const std::vector<V>& changed() const { return changed_; }
   // After a rollback only the fingerprint needs fixing: re-enqueueing a node whose
   // pattern just failed would try it again forever.
   void on_restored(V v) override {
@@ -110,10 +124,15 @@ class enqueue_touched final : public rewrite_listener<vertex_t<G>> {
       if (fp_) fp_->update(u);  // its hash covers what feeds it
     }
   }
+  void clear() {
+    pending_.clear();
+    changed_.clear();
+  }
   const G& g_;
   node_worklist<G>& wl_;
   graph_fingerprint<G>* fp_ = nullptr;
-  std::vector<V> pending_;
+  std::vector<V> pending_;  // to enqueue
+  std::vector<V> changed_;  // to hook
 };
 
 inline rewrite_result finish(rewrite_result r, const driver_config& cfg) {
@@ -127,16 +146,16 @@ inline rewrite_result finish(rewrite_result r, const driver_config& cfg) {
 }  // namespace detail
 
 namespace detail {
-// Runs the set's hooks over what the attempt touched, including what they touch.
+// Runs the set's hooks over what the attempt changed, including what they change.
 template <ir_graph G>
 void run_touched_hooks(const pattern_set<G>& patterns, rewriter<G>& rw, const enqueue_touched<G>& touched,
                        rewrite_result& result) {
   const G& g = rw.graph();
-  // pending() grows while hooks change nodes: index, do not iterate.
-  for (std::size_t i = 0; i < touched.pending().size(); ++i) {
-    if (i > 64 * (touched.pending().size() - i) + 100'000)  // grows much faster than it drains
+  // changed() grows while hooks change nodes: index, do not iterate.
+  for (std::size_t i = 0; i < touched.changed().size(); ++i) {
+    if (i > 64 * (touched.changed().size() - i) + 100'000)  // grows much faster than it drains
       throw convergence_error("touched-node hooks keep changing the graph: a hook must reach a fixpoint");
-    const auto& pending = touched.pending();
+    const auto& pending = touched.changed();
     const auto v = pending[i];
     if (rw.is_erased(v) || ir_traits<G>::kind(g, v) != node_kind::op) continue;
     // A node touched again later in the list is run then, on its final operands

@@ -37,6 +37,11 @@ class rewrite_listener {
   // apart from on_modified: v itself did not change, so its users need no revisit
   // (which would cost O(fan-out) per removed use).
   virtual void on_use_removed(V) {}
+  // What one of v's results is changed: its description (value_info) or, for a
+  // constant, its value. Follows on_modified(v). What v's users derive from their
+  // operands (inferred shapes and types) is then stale; a change to v's
+  // attributes, name or operands alone does not reach its users.
+  virtual void on_value_changed(V) {}
   // A rollback restored v (or revived it) to what it was at the checkpoint.
   virtual void on_restored(V) {}
 };
@@ -248,6 +253,7 @@ class rewriter {
     T::set_value(g_, v, 0, info);
     log({undo_op::constant, v}, constant_undo{std::move(old), std::move(old_info)});
     notify_modified(v);
+    notify_value_changed(v);
   }
 
   void set_name(V v, std::string name) {
@@ -265,6 +271,7 @@ class rewriter {
     T::set_value(g_, v, port, std::move(info));
     log({undo_op::value, v, V{}, port}, std::move(old));
     notify_modified(v);
+    notify_value_changed(v);
   }
 
   // ---- transactions
@@ -470,6 +477,9 @@ class rewriter {
   }
   void notify_modified(V v) {
     for (auto& l : listeners_) l->on_modified(v);
+  }
+  void notify_value_changed(V v) {
+    for (auto& l : listeners_) l->on_value_changed(v);
   }
   void notify_use_removed(V v) {
     for (auto& l : listeners_) l->on_use_removed(v);
