@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <cstdint>
 #include <vector>
 
 #include "nnrewrite/detail/name_hash.hpp"
@@ -109,8 +109,9 @@ class pattern_set {
   }
 
   // A hook runs, inside the same transaction, on every node a successful rewrite
-  // touched (created or modified nodes and their users), and on what the hook
-  // itself touches; it returns whether it changed anything. Value-info inference
+  // touched — the nodes it created or modified, and the users of each value whose
+  // description or constant value it changed (rewrite_listener::on_value_changed)
+  // — and on what the hook itself touches; it returns whether it changed anything. Value-info inference
   // is one: it keeps result descriptions right where rewrites changed them,
   // without visiting the rest of the graph.
   using touched_hook = std::function<bool(vertex_t<G>, rewriter<G>&)>;
@@ -124,9 +125,9 @@ class pattern_set {
   // Patterns that may apply to an op of this domain and type, highest benefit
   // first (patterns rooted at any op are merged in by benefit).
   const std::vector<const pattern*>& for_op(std::string_view domain, std::string_view op_type) const {
-    if (by_root_.empty()) return any_root_;
-    auto it = by_root_.find(root_view{domain_family(domain), op_type});
-    return it == by_root_.end() ? any_root_ : it->second;
+    if (buckets_.empty()) return any_root_;
+    const bucket* b = find(root_view{domain_family(domain), op_type});
+    return b ? b->patterns : any_root_;
   }
   // An op of ONNX's domain.
   const std::vector<const pattern*>& for_op(std::string_view op_type) const { return for_op("", op_type); }
@@ -134,7 +135,7 @@ class pattern_set {
   bool has_any_root() const { return !any_root_.empty(); }
   // Whether a pattern is rooted at this op type itself (not only at any op).
   bool roots_at(std::string_view domain, std::string_view op_type) const {
-    return by_root_.find(root_view{domain_family(domain), op_type}) != by_root_.end();
+    return !buckets_.empty() && find(root_view{domain_family(domain), op_type}) != nullptr;
   }
   std::size_t size() const { return owned_.size(); }
   std::vector<const pattern*> all() const {
@@ -144,23 +145,41 @@ class pattern_set {
   }
 
  private:
-  // Buckets are keyed by (domain family, op type), looked up without allocating.
+  // Buckets are keyed by (domain family, op type) and found through a small
+  // open-addressing table of their indices (looked up for every op the driver
+  // pops). Not std::unordered_map: libstdc++ searches a table of up to 20 entries
+  // linearly, comparing strings, when the lookup key is a view.
   struct root_view {
     std::string_view family, op;
     friend bool operator==(const root_view&, const root_view&) = default;
   };
-  struct root_key {
+  struct bucket {
+    std::uint64_t hash;
     std::string family, op;
-    operator root_view() const { return {family, op}; }
+    std::vector<const pattern*> patterns;
   };
-  struct hash {
-    using is_transparent = void;
-    std::size_t operator()(root_view k) const { return std::size_t(detail::short_name_hash(k.op) ^ (detail::short_name_hash(k.family) >> 1)); }
-  };
-  struct equal {
-    using is_transparent = void;
-    bool operator()(root_view a, root_view b) const { return a == b; }
-  };
+  static std::uint64_t hash(root_view k) { return detail::short_name_hash(k.op) ^ (detail::short_name_hash(k.family) >> 1); }
+  const bucket* find(root_view k) const {
+    const std::uint64_t h = hash(k);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = std::size_t(h) & mask;; i = (i + 1) & mask) {
+      const std::uint32_t s = slots_[i];
+      if (s == 0) return nullptr;
+      const bucket& b = buckets_[s - 1];
+      if (b.hash == h && b.op == k.op && b.family == k.family) return &b;
+    }
+  }
+  // Slots at most half full, a power of two.
+  void rebuild_slots() {
+    std::size_t n = 8;
+    while (n < 2 * buckets_.size()) n *= 2;
+    slots_.assign(n, 0);
+    for (std::size_t j = 0; j < buckets_.size(); ++j) {
+      std::size_t i = std::size_t(buckets_[j].hash) & (n - 1);
+      while (slots_[i] != 0) i = (i + 1) & (n - 1);
+      slots_[i] = std::uint32_t(j + 1);
+    }
+  }
   static void order(std::vector<const pattern*>& v) {
     std::stable_sort(v.begin(), v.end(), [](const pattern* a, const pattern* b) { return a->benefit() > b->benefit(); });
   }
@@ -170,21 +189,28 @@ class pattern_set {
     if (raw->root().empty()) {
       any_root_.push_back(raw);
       order(any_root_);
-      for (auto& [k, v] : by_root_) {
-        v.push_back(raw);
-        order(v);
+      for (auto& b : buckets_) {
+        b.patterns.push_back(raw);
+        order(b.patterns);
       }
     } else {
-      const root_key k{std::string(domain_family(raw->root_domain())), raw->root()};
-      auto& bucket = by_root_.try_emplace(k, any_root_).first->second;
-      bucket.push_back(raw);
-      order(bucket);
+      const root_view k{domain_family(raw->root_domain()), raw->root()};
+      const bucket* found = buckets_.empty() ? nullptr : find(k);
+      if (!found) {
+        buckets_.push_back({hash(k), std::string(k.family), std::string(k.op), any_root_});
+        rebuild_slots();
+        found = &buckets_.back();
+      }
+      auto& patterns = buckets_[std::size_t(found - buckets_.data())].patterns;
+      patterns.push_back(raw);
+      order(patterns);
     }
   }
 
   std::vector<std::unique_ptr<pattern>> owned_;
   std::vector<named_hook> hooks_;
-  std::unordered_map<root_key, std::vector<const pattern*>, hash, equal> by_root_;
+  std::vector<bucket> buckets_;
+  std::vector<std::uint32_t> slots_;
   std::vector<const pattern*> any_root_;
 };
 
