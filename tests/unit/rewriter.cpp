@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "helpers.hpp"
 #include "user_boost_graph.hpp"
 #include "nnrewrite/exec.hpp"
@@ -30,6 +32,7 @@ struct recorder : rewrite_listener<V> {
   void on_modified(V v) override { events.push_back("modified " + describe(*g, v)); }
   void on_restored(V v) override { events.push_back("restored " + describe(*g, v)); }
   void on_use_removed(V v) override { events.push_back("use removed " + describe(*g, v)); }
+  void on_value_changed(V v) override { events.push_back("value changed " + describe(*g, v)); }
 };
 
 // Collapses Mul(Mul(x, a), b) into Mul(x, a*b), the way a pattern would.
@@ -63,6 +66,24 @@ TEST_CASE("rewriter changes are seen by listeners and keep the function", "[rewr
   CHECK(verify(g).empty());
   CHECK_FALSE(find_node(g, "m"));
   CHECK(exec::all_close(exec::execute(g, in).at("y"), before.at("y"), 1e-6, 0));
+}
+
+TEST_CASE("on_value_changed tells which changes reach a node's users", "[rewriter]") {
+  model g = parse_text(chain);
+  rewriter<model> rw(g);
+  recorder rec;
+  rec.g = &g;
+  rw.add_listener(&rec);
+  const V m = producer_of(g, "m"), a = producer_of(g, "a");
+  rw.set_attribute(m, "note", std::string("x"));  // m's results are what they were
+  rw.set_name(m, "m2");
+  CHECK(rec.events == std::vector<std::string>{"modified m", "modified m2"});
+  rec.events.clear();
+  value_info info = T::value(g, m, 0);
+  info.dtype = data_type::int_(8);
+  rw.set_value_info(m, 0, info);  // what n reads changed
+  rw.set_constant(a, tensor::scalar(5.0f));
+  CHECK(rec.events == std::vector<std::string>{"modified m2", "value changed m2", "modified a", "value changed a"});
 }
 
 TEST_CASE("rollback restores exactly the graph of the checkpoint", "[rewriter]") {
@@ -204,6 +225,55 @@ TEST_CASE("pattern sets bucket by domain family as well as op type", "[rewriter]
   CHECK(names(set.for_op("my.ops", "Add")) == std::vector<std::string>{"custom-add"});
   CHECK(names(set.for_op("finn.custom_op.general", "MultiThreshold")) == std::vector<std::string>{"mt"});
   CHECK(names(set.for_op("", "MultiThreshold")).empty());
+}
+
+TEST_CASE("pattern_set finds every bucket among many root types and domains", "[rewriter][pattern]") {
+  // Enough root types to grow the lookup table several times, names that share
+  // their length, first, middle and last letters (what the cheap op hash reads),
+  // and one op type in three domain families.
+  pattern_set<model> set;
+  auto none = [](V, rewriter<model>&) { return failure("never"); };
+  std::vector<std::string> ops;
+  for (int i = 0; i < 60; ++i) ops.push_back("Op" + std::string(1, char('a' + i % 26)) + std::to_string(i % 7) + "x" + std::to_string(i / 26) + "Z");
+  for (const auto& op : ops) set.add_lambda("p-" + op, op, 1, none);
+  set.add<lambda_pattern<model, decltype(none)>>("custom-" + ops[3], ops[3], 1, "my.ops", none);
+  set.add<lambda_pattern<model, decltype(none)>>("qonnx-" + ops[3], ops[3], 1, "qonnx.custom_op.general", none);
+  set.add_lambda("any", "", 0, none);
+  auto names = [](const std::vector<const rewrite_pattern<model>*>& ps) {
+    std::vector<std::string> r;
+    for (auto* p : ps) r.push_back(p->name());
+    return r;
+  };
+  for (const auto& op : ops) {
+    CHECK(set.roots_at("", op));
+    CHECK(names(set.for_op("ai.onnx", op)) == std::vector<std::string>{"p-" + op, "any"});
+  }
+  CHECK(names(set.for_op("my.ops", ops[3])) == std::vector<std::string>{"custom-" + ops[3], "any"});
+  CHECK(names(set.for_op("finn.custom_op.general", ops[3])) == std::vector<std::string>{"qonnx-" + ops[3], "any"});
+  CHECK_FALSE(set.roots_at("my.ops", ops[4]));
+  CHECK(names(set.for_op("", "Opa0x0")) == std::vector<std::string>{"any"});  // a prefix of a root type
+  CHECK(names(set.for_op("", "")) == std::vector<std::string>{"any"});
+}
+
+TEST_CASE("fresh names stay unique for long names that differ in one byte", "[rewriter]") {
+  // The name index hashes eight bytes at a time: names that differ only inside
+  // one word, only in the tail, or only in length must all count as distinct.
+  model g;
+  rewriter<model> rw(g);
+  std::set<std::string> seen;
+  const std::string base = "block_0123456789_abcdefgh_matmul_out";
+  for (std::size_t i = 0; i <= base.size(); ++i) {
+    std::vector<std::string> names{base.substr(0, i), base.substr(0, i) + "."};  // every length
+    if (i < base.size()) {
+      names.push_back(base);
+      names.back()[i] = '#';  // one byte changed, in every position
+    }
+    for (const std::string& n : names) {
+      const std::string fresh = rw.fresh_name(n);
+      CHECK(seen.insert(fresh).second);
+      if (!n.empty()) CHECK(fresh == n);  // never taken before: no hash clash made it look so
+    }
+  }
 }
 
 TEST_CASE("fresh names are unique among node and value names, in O(1) each", "[rewriter]") {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "nnrewrite/detail/name_hash.hpp"
 #include "nnrewrite/detail/vertex_map.hpp"
 #include "nnrewrite/ir/traits.hpp"
 
@@ -25,8 +26,12 @@ class name_index {
     using T = ir_traits<G>;
     used_.reserve(2 * num_vertices(g));
     for (auto [it, end] = vertices(g); it != end; ++it) {
-      reserve(T::name(g, *it));
-      for (int p = 0, n = T::num_outputs(g, *it); p < n; ++p) reserve(T::value(g, *it, p).name);
+      const auto& node_name = T::name(g, *it);  // string-like, maybe a temporary
+      reserve(node_name);
+      for (int p = 0, n = T::num_outputs(g, *it); p < n; ++p) {
+        const auto& info = T::value(g, *it, p);
+        if (std::string_view(info.name) != std::string_view(node_name)) reserve(info.name);  // constants, inputs: the same
+      }
     }
   }
 
@@ -52,7 +57,7 @@ class name_index {
   }
 
  private:
-  static std::uint64_t hash(std::string_view s) { return std::hash<std::string_view>{}(s); }
+  static std::uint64_t hash(std::string_view s) { return detail::full_name_hash(s); }
   detail::vertex_map<std::uint64_t, bool> used_;
   detail::vertex_map<std::uint64_t, std::uint32_t> suffix_;
 };
