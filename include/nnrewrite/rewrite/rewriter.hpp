@@ -13,6 +13,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -112,7 +113,9 @@ class rewriter {
   // a hint, and left empty the value is named after the op type.
   value op(std::string_view type, const std::vector<std::optional<value>>& operands, value_info result,
            attribute_map attrs = {}, std::string_view domain = {}) {
-    return {create_op(type, domain, operands, {std::move(result)}, std::move(attrs)), 0};
+    std::vector<value_info> results;  // not {std::move(result)}: an initializer list copies
+    results.push_back(std::move(result));
+    return {create_op(type, domain, operands, std::move(results), std::move(attrs)), 0};
   }
   // op(x, c) with c a new constant holding `c` (named after the result): the
   // "Mul by a scale" / "Add a bias" step most rules end with.
@@ -317,7 +320,7 @@ class rewriter {
   // The undo log: one small record per change, no allocation for the common ones
   // (creation, erasure, edges); what a record cannot hold (an old attribute, name,
   // value info or tensor) goes to a side stack, popped in the same LIFO order.
-  enum class undo_op : std::uint8_t { destroy, unerase, disconnect, reconnect, attribute, name, value, constant };
+  enum class undo_op : std::uint8_t { destroy, unerase, disconnect, reconnect, attribute, name, value, value_name, constant };
   struct entry {
     undo_op op;
     V node;        // the node the listeners hear about (the edge's user for edge records)
@@ -365,6 +368,12 @@ class rewriter {
       }
       case undo_op::name: T::set_name(g_, e.node, pop_payload<std::string>()); break;
       case undo_op::value: T::set_value(g_, e.node, e.port, pop_payload<value_info>()); break;
+      case undo_op::value_name: {
+        value_info info = T::value(g_, e.node, e.port);
+        info.name = pop_payload<std::string>();
+        T::set_value(g_, e.node, e.port, std::move(info));
+        break;
+      }
       case undo_op::constant: {
         auto c = pop_payload<constant_undo>();
         T::set_constant_value(g_, e.node, std::move(c.old));
@@ -378,10 +387,15 @@ class rewriter {
     if (!names_) names_.emplace(g_);
     return *names_;
   }
+  // Logs the old name only, and is no on_value_changed: users derive nothing from
+  // a name (a rename is part of most replacements: see take_name).
   void rename_value(value v, std::string name) {
+    if (names_) names_->reserve(name);
     value_info info = T::value(g_, v.node, v.port);
-    info.name = std::move(name);
-    set_value_info(v.node, v.port, std::move(info));
+    std::string old = std::exchange(info.name, std::move(name));
+    T::set_value(g_, v.node, v.port, std::move(info));
+    log({undo_op::value_name, v.node, V{}, v.port}, std::move(old));
+    notify_modified(v.node);
   }
 
   void connect(V src, int out_port, V dst, int in_port) {
