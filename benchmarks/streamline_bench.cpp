@@ -16,6 +16,7 @@
 // while building and streamlining, per node; the graph included).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -100,7 +101,11 @@ void BM_streamline_plus_residual(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_streamline_tfc)->Unit(benchmark::kMicrosecond)->UseManualTime();
+// On this VM one run in three is ~1.5x slower throughout (another guest): with
+// --benchmark_repetitions, "min" is the figure that repeats.
+BENCHMARK(BM_streamline_tfc)->Unit(benchmark::kMicrosecond)->UseManualTime()->ComputeStatistics("min", [](const std::vector<double>& v) {
+  return *std::min_element(v.begin(), v.end());
+});
 BENCHMARK(BM_streamline_mlp)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_streamline_plus_mlp)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_streamline_plus_residual)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
