@@ -174,11 +174,13 @@ class pattern_set {
     std::size_t n = 8;
     while (n < 2 * buckets_.size()) n *= 2;
     slots_.assign(n, 0);
-    for (std::size_t j = 0; j < buckets_.size(); ++j) {
-      std::size_t i = std::size_t(buckets_[j].hash) & (n - 1);
-      while (slots_[i] != 0) i = (i + 1) & (n - 1);
-      slots_[i] = std::uint32_t(j + 1);
-    }
+    for (std::size_t j = 0; j < buckets_.size(); ++j) place(j);
+  }
+  void place(std::size_t j) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = std::size_t(buckets_[j].hash) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = std::uint32_t(j + 1);
   }
   static void order(std::vector<const pattern*>& v) {
     std::stable_sort(v.begin(), v.end(), [](const pattern* a, const pattern* b) { return a->benefit() > b->benefit(); });
@@ -198,7 +200,8 @@ class pattern_set {
       const bucket* found = buckets_.empty() ? nullptr : find(k);
       if (!found) {
         buckets_.push_back({hash(k), std::string(k.family), std::string(k.op), any_root_});
-        rebuild_slots();
+        if (2 * buckets_.size() > slots_.size()) rebuild_slots();
+        else place(buckets_.size() - 1);
         found = &buckets_.back();
       }
       auto& patterns = buckets_[std::size_t(found - buckets_.data())].patterns;
