@@ -155,12 +155,12 @@ void run_touched_hooks(const pattern_set<G>& patterns, rewriter<G>& rw, const en
   for (std::size_t i = 0; i < touched.changed().size(); ++i) {
     if (i > 64 * (touched.changed().size() - i) + 100'000)  // grows much faster than it drains
       throw convergence_error("touched-node hooks keep changing the graph: a hook must reach a fixpoint");
-    const auto& pending = touched.changed();
-    const auto v = pending[i];
+    const auto& changed = touched.changed();
+    const auto v = changed[i];
     if (rw.is_erased(v) || ir_traits<G>::kind(g, v) != node_kind::op) continue;
-    // A node touched again later in the list is run then, on its final operands
+    // A node changed again later in the list is run then, on its final operands
     // (short lists only: the scan is linear).
-    if (pending.size() - i < 64 && std::find(pending.begin() + std::ptrdiff_t(i) + 1, pending.end(), v) != pending.end()) continue;
+    if (changed.size() - i < 64 && std::find(changed.begin() + std::ptrdiff_t(i) + 1, changed.end(), v) != changed.end()) continue;
     for (const auto& hook : patterns.touched_hooks())
       if (hook.run(v, rw)) ++result.per_pattern[hook.name];
   }

@@ -5,11 +5,11 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <cstdint>
 #include <vector>
 
 #include "nnrewrite/detail/name_hash.hpp"
@@ -111,9 +111,9 @@ class pattern_set {
   // A hook runs, inside the same transaction, on every node a successful rewrite
   // touched — the nodes it created or modified, and the users of each value whose
   // description or constant value it changed (rewrite_listener::on_value_changed)
-  // — and on what the hook itself touches; it returns whether it changed anything. Value-info inference
-  // is one: it keeps result descriptions right where rewrites changed them,
-  // without visiting the rest of the graph.
+  // — and on what the hook itself touches; it returns whether it changed
+  // anything. Value-info inference is one: it keeps result descriptions right
+  // where rewrites changed them, without visiting the rest of the graph.
   using touched_hook = std::function<bool(vertex_t<G>, rewriter<G>&)>;
   void add_touched_hook(std::string name, touched_hook f) { hooks_.push_back({std::move(name), std::move(f)}); }
   struct named_hook {
