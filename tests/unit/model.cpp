@@ -213,4 +213,10 @@ TEST_CASE("typed attribute lookup reports the wrong type", "[attribute]") {
   CHECK(find_attribute<std::string>(m, "missing") == nullptr);
   CHECK_THROWS_AS(find_attribute<std::int64_t>(m, "mode"), type_error);
   CHECK_THROWS_WITH(find_attribute<std::int64_t>(m, "mode"), Catch::Contains("'mode' is string, not int"));
+  // attribute_or: one lookup, the same conversions and the same error.
+  CHECK(attribute_or<std::int64_t>(m, "scale", 0) == 2);  // an integral float read as int
+  CHECK(attribute_or<double>(m, "scale", 0.0) == 2.0);
+  CHECK(attribute_or<std::string>(m, "mode", "") == "nearest");
+  CHECK_THROWS_WITH(attribute_or<std::int64_t>(m, "mode", 0), Catch::Contains("'mode' is string, not int"));
+  CHECK_THROWS_WITH(attribute_or<std::string>(m, "axis", ""), Catch::Contains("'axis' is int, not string"));
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -26,33 +27,36 @@ inline constexpr std::string_view attribute_kind_name(const attribute& a) {
   return names[a.index()];
 }
 
+namespace detail {
+// The value of a found attribute as a T, or type_error naming it.
+template <class T>
+const T& attribute_as(std::string_view name, const attribute& a) {
+  if (auto* p = std::get_if<T>(&a)) return *p;
+  throw type_error("attribute '" + std::string(name) + "' is " + std::string(attribute_kind_name(a)) + ", not " +
+                   std::string(attribute_kind_name(attribute(T{}))));
+}
+}  // namespace detail
+
 // Typed lookup: nullptr when absent; type_error naming the attribute when the type differs.
 template <class T>
 const T* find_attribute(const attribute_map& attrs, std::string_view name) {
   auto it = attrs.find(name);
-  if (it == attrs.end()) return nullptr;
-  if (auto* p = std::get_if<T>(&it->second)) return p;
-  throw type_error("attribute '" + std::string(name) + "' is " +
-                   std::string(attribute_kind_name(it->second)) + ", not " +
-                   std::string(attribute_kind_name(attribute(T{}))));
+  return it == attrs.end() ? nullptr : &detail::attribute_as<T>(name, it->second);
 }
 
 template <class T>
 T attribute_or(const attribute_map& attrs, std::string_view name, T fallback) {
+  const auto it = attrs.find(name);
+  if (it == attrs.end()) return fallback;
   // An int attribute may be read as float (ONNX writers are not always careful),
   // and an integral float as int (IRs that keep every number as a double).
   if constexpr (std::is_same_v<T, double>) {
-    auto it = attrs.find(name);
-    if (it != attrs.end())
-      if (auto* i = std::get_if<std::int64_t>(&it->second)) return double(*i);
+    if (auto* i = std::get_if<std::int64_t>(&it->second)) return double(*i);
   } else if constexpr (std::is_same_v<T, std::int64_t>) {
-    auto it = attrs.find(name);
-    if (it != attrs.end())
-      if (auto* d = std::get_if<double>(&it->second); d && std::nearbyint(*d) == *d && std::fabs(*d) < 0x1p62)
-        return static_cast<std::int64_t>(*d);
+    if (auto* d = std::get_if<double>(&it->second); d && std::nearbyint(*d) == *d && std::fabs(*d) < 0x1p62)
+      return static_cast<std::int64_t>(*d);
   }
-  const T* p = find_attribute<T>(attrs, name);
-  return p ? *p : fallback;
+  return detail::attribute_as<T>(name, it->second);
 }
 
 }  // namespace nnrewrite

@@ -30,6 +30,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "nnrewrite/detail/name_hash.hpp"
 #include "nnrewrite/exec/kernels/conv.hpp"
 #include "nnrewrite/ir/queries.hpp"
@@ -40,12 +42,9 @@ namespace nnrewrite {
 
 namespace detail {
 
-inline bool one_of(std::string_view op, std::initializer_list<std::string_view> ops) {
-  return std::find(ops.begin(), ops.end(), op) != ops.end();
-}
-
-// What inference knows about an op type, as bits: one hash lookup per question
-// instead of a walk over a list of names (inference runs on every touched node).
+// What inference knows about an op type: class bits, and for the ops it treats
+// one by one an id. One hash lookup per node; everything after it compares
+// integers, not names (inference runs on every node a rewrite touches).
 namespace op_bits {
 inline constexpr unsigned shape_preserving = 1;  // results have the first operand's shape, element type and layout
 inline constexpr unsigned broadcasting = 2;
@@ -54,13 +53,32 @@ inline constexpr unsigned data_type_keeping = 8;  // QONNX's "idempotent" data-t
 inline constexpr unsigned mac = 16;
 inline constexpr unsigned shaped = 32;  // the other ops whose result shapes inference computes
 inline constexpr unsigned split = 64;   // Split: every part keeps the input's types and layout
+inline constexpr unsigned qonnx = 128;  // a QONNX custom op (its domain is QONNX's, not ONNX's)
+inline constexpr unsigned windowed = 256;  // Conv and the pools: NCHW results, a sliding window
 }  // namespace op_bits
-inline unsigned op_class(std::string_view op) {
-  using table_t = std::unordered_map<std::string_view, unsigned, name_hash>;
+enum class op_id : std::uint8_t {
+  other, Add, Sub, Mul, Cast, Where, MatMul, Gemm, Conv, MaxPool, AveragePool, MaxPoolNHWC, GlobalAveragePool,
+  GlobalMaxPool, Transpose, Flatten, Reshape, Squeeze, Unsqueeze, Concat, TopK, MultiThreshold, Quant, BipolarQuant
+};
+struct op_class {
+  unsigned bits = 0;
+  op_id id = op_id::other;
+};
+inline op_class classify_op(std::string_view op) {
+  using table_t = std::unordered_map<std::string_view, op_class, name_hash>;
   static const table_t table = [] {
     table_t t;
+    const std::pair<std::string_view, op_id> ids[] = {
+        {"Add", op_id::Add}, {"Sub", op_id::Sub}, {"Mul", op_id::Mul}, {"Cast", op_id::Cast}, {"Where", op_id::Where},
+        {"MatMul", op_id::MatMul}, {"Gemm", op_id::Gemm}, {"Conv", op_id::Conv}, {"MaxPool", op_id::MaxPool},
+        {"AveragePool", op_id::AveragePool}, {"MaxPoolNHWC", op_id::MaxPoolNHWC},
+        {"GlobalAveragePool", op_id::GlobalAveragePool}, {"GlobalMaxPool", op_id::GlobalMaxPool},
+        {"Transpose", op_id::Transpose}, {"Flatten", op_id::Flatten}, {"Reshape", op_id::Reshape},
+        {"Squeeze", op_id::Squeeze}, {"Unsqueeze", op_id::Unsqueeze}, {"Concat", op_id::Concat}, {"TopK", op_id::TopK},
+        {"MultiThreshold", op_id::MultiThreshold}, {"Quant", op_id::Quant}, {"BipolarQuant", op_id::BipolarQuant}};
+    for (auto [name, id] : ids) t[name].id = id;
     auto mark = [&](unsigned bit, std::initializer_list<std::string_view> ops) {
-      for (auto o : ops) t[o] |= bit;
+      for (auto o : ops) t[o].bits |= bit;
     };
     mark(op_bits::shape_preserving, {"Identity", "Relu", "Sigmoid", "Tanh", "Neg", "Abs", "Sqrt", "Exp", "Log", "Floor", "Ceil",
                             "Round", "Sign", "Erf", "LeakyRelu", "HardSigmoid", "HardSwish", "Selu", "Elu", "Softmax",
@@ -78,10 +96,12 @@ inline unsigned op_class(std::string_view op) {
     mark(op_bits::split, {"Split"});
     mark(op_bits::shaped, {"Transpose", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Concat", "MaxPool", "AveragePool",
                            "GlobalAveragePool", "GlobalMaxPool", "TopK", "MaxPoolNHWC"});
+    mark(op_bits::qonnx, {"MultiThreshold", "Quant", "BipolarQuant", "Trunc", "MaxPoolNHWC"});
+    mark(op_bits::windowed, {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"});
     return t;
   }();
   const auto it = table.find(op);
-  return it == table.end() ? 0u : it->second;
+  return it == table.end() ? op_class{} : it->second;
 }
 
 // numpy broadcasting on partly known dims; nullopt when unknown, throws when incompatible.
@@ -120,6 +140,9 @@ struct inferred_value {
   std::string layout;
   data_type qonnx_type_or_float() const { return dtype.value_or(data_type::float32()); }
 };
+// One per result; most ops have one, and inference runs often enough that the
+// vector's allocation showed in profiles.
+using inferred_values = boost::container::small_vector<inferred_value, 1>;
 
 template <ir_graph G>
 class op_inference {
@@ -127,9 +150,9 @@ class op_inference {
   using V = vertex_t<G>;
   using T = ir_traits<G>;
 
-  // op_class_bits: op_class of v's op type.
-  op_inference(const G& g, V v, unsigned op_class_bits)
-      : g_(g), v_(v), op_(T::op_type(g, v)), class_(op_class_bits), attrs_holder_(T::attributes(g, v)) {
+  // cls: classify_op of v's op type.
+  op_inference(const G& g, V v, op_class cls)
+      : g_(g), v_(v), op_(T::op_type(g, v)), class_(cls), attrs_holder_(T::attributes(g, v)) {
     // Kept by value where the IR answers by value (see held_value_info). Read
     // straight from the in-edges: one allocation for the operands of a node.
     ops_.reserve(std::size_t(in_degree(v, g)));  // ports are usually 0..n-1
@@ -143,19 +166,17 @@ class op_inference {
     }
   }
 
-  // Whether inference has rules for an op of this class (op_class).
-  static bool knows(unsigned op_class_bits) {
-    return (op_class_bits & (op_bits::shape_preserving | op_bits::broadcasting | op_bits::mac | op_bits::shaped | op_bits::split)) != 0;
+  // Whether inference has rules for an op of this class.
+  static bool knows(op_class cls) {
+    return (cls.bits & (op_bits::shape_preserving | op_bits::broadcasting | op_bits::mac | op_bits::shaped | op_bits::split)) != 0;
   }
 
   // The op's results as inference sees them, or nullopt for an op it does not know.
-  std::optional<std::vector<inferred_value>> run() const {
-    const std::string_view op = op_;
+  std::optional<inferred_values> run() const {
     if (!knows(class_) || !in(0)) return std::nullopt;
     const std::string_view domain = T::domain(g_, v_);
-    const bool qonnx_op = one_of(op, {"MultiThreshold", "Quant", "BipolarQuant", "Trunc", "MaxPoolNHWC"});
-    if (!(qonnx_op ? is_qonnx_domain(domain) : is_onnx_domain(domain))) return std::nullopt;
-    std::vector<inferred_value> r(std::size_t(T::num_outputs(g_, v_)));
+    if (!(has(op_bits::qonnx) ? is_qonnx_domain(domain) : is_onnx_domain(domain))) return std::nullopt;
+    inferred_values r(std::size_t(T::num_outputs(g_, v_)));
     if (r.empty()) return std::nullopt;
     if (has(op_bits::split)) {
       // The parts' shapes are as declared; each keeps the input's types, and its
@@ -173,7 +194,7 @@ class op_inference {
     r[0].dtype = dtype();
     r[0].layout = layout(r[0].shape);
     for (std::size_t p = 1; p < r.size(); ++p) r[p].elem = T::value(g_, v_, int(p)).elem;  // said nothing about
-    if (op == "TopK" && r.size() == 2) {
+    if (is(op_id::TopK) && r.size() == 2) {
       // r.back(), not r[1]: GCC 12 -O2 warns (-Warray-bounds) on r[1] for IRs whose
       // ops have one result, though the size test guards it.
       inferred_value& indices = r.back();
@@ -184,7 +205,8 @@ class op_inference {
   }
 
  private:
-  bool has(unsigned op_bit) const { return (class_ & op_bit) != 0; }
+  bool has(unsigned op_bit) const { return (class_.bits & op_bit) != 0; }
+  bool is(op_id id) const { return class_.id == id; }
   const value_info* in(std::size_t i) const { return i < ops_.size() && ops_[i].value ? &**ops_[i].value : nullptr; }
   const tensor* constant(std::size_t i) const { return i < ops_.size() && ops_[i].constant ? &*ops_[i].constant : nullptr; }
   const std::optional<dims>& in_shape(std::size_t i) const {
@@ -204,7 +226,6 @@ class op_inference {
 
   // ---- shapes
   std::optional<dims> shape() const {
-    const std::string_view op = op_;
     const auto& x = in_shape(0);
     if (has(op_bits::shape_preserving)) return x;
     if (has(op_bits::broadcasting)) {
@@ -218,22 +239,22 @@ class op_inference {
       if (acc == &x) return x;
       return r;
     }
-    if (op == "MatMul") return matmul(x, in_shape(1));
-    if (op == "Gemm") return gemm(x, in_shape(1));
-    if (op == "Conv" || one_of(op, {"MaxPool", "AveragePool"})) return window(x);
-    if (op == "MaxPoolNHWC") {  // the window over H and W of (N, H, W, C)
+    if (is(op_id::MatMul)) return matmul(x, in_shape(1));
+    if (is(op_id::Gemm)) return gemm(x, in_shape(1));
+    if (is(op_id::Conv) || is(op_id::MaxPool) || is(op_id::AveragePool)) return window(x);
+    if (is(op_id::MaxPoolNHWC)) {  // the window over H and W of (N, H, W, C)
       if (!x || x->size() != 4) return std::nullopt;
       const auto r = window(dims{(*x)[0], (*x)[3], (*x)[1], (*x)[2]});
       if (!r) return std::nullopt;
       return dims{(*r)[0], (*r)[2], (*r)[3], (*r)[1]};
     }
     if (!x) return std::nullopt;
-    if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+    if (is(op_id::GlobalAveragePool) || is(op_id::GlobalMaxPool)) {
       dims r = *x;
       for (std::size_t d = 2; d < r.size(); ++d) r[d] = 1;
       return r;
     }
-    if (op == "Transpose") {
+    if (is(op_id::Transpose)) {
       auto perm = attr_ints("perm");
       if (perm.empty())
         for (std::size_t d = x->size(); d-- > 0;) perm.push_back(std::int64_t(d));
@@ -242,14 +263,14 @@ class op_inference {
       for (auto p : perm) r.push_back((*x)[std::size_t(normalize_axis(p, x->size()))]);
       return r;
     }
-    if (op == "Flatten") {
+    if (is(op_id::Flatten)) {
       const auto axis = std::size_t(normalize_axis(attr_int("axis", 1), x->size() + 1));
       return dims{product(*x, 0, axis), product(*x, axis, x->size())};
     }
-    if (op == "Reshape") return reshape(*x);
-    if (op == "Squeeze" || op == "Unsqueeze") return squeeze(*x, op == "Unsqueeze");
-    if (op == "Concat") return concat();
-    if (op == "TopK") {
+    if (is(op_id::Reshape)) return reshape(*x);
+    if (is(op_id::Squeeze) || is(op_id::Unsqueeze)) return squeeze(*x, is(op_id::Unsqueeze));
+    if (is(op_id::Concat)) return concat();
+    if (is(op_id::TopK)) {
       const auto k = constant_ints(1);
       if (k.size() != 1) return std::nullopt;
       dims r = *x;
@@ -308,7 +329,7 @@ class op_inference {
     }
     shape_t kernel;
     dim channels = (*x)[1];
-    if (op_ == "Conv") {
+    if (is(op_id::Conv)) {
       const auto& w = in_shape(1);
       if (!w || w->size() != x->size()) return std::nullopt;
       for (std::size_t d = 2; d < w->size(); ++d) {
@@ -410,18 +431,16 @@ class op_inference {
 
   // ---- element types
   element_type elem() const {
-    const std::string_view op = op_;
-    if (op == "Cast") return element_type_from_onnx_code(attr_int("to", 1)).value_or(T::value(g_, v_, 0).elem);
+    if (is(op_id::Cast)) return element_type_from_onnx_code(attr_int("to", 1)).value_or(T::value(g_, v_, 0).elem);
     if (has(op_bits::comparison)) return element_type::boolean;
-    if (op == "MultiThreshold") return element_type::float32;
-    if (op == "Where" && in(1)) return in(1)->elem;
+    if (is(op_id::MultiThreshold)) return element_type::float32;
+    if (is(op_id::Where) && in(1)) return in(1)->elem;
     return in(0)->elem;
   }
 
   // ---- QONNX data types (nullopt: unannotated, i.e. FLOAT32)
   std::optional<data_type> dtype() const {
-    const std::string_view op = op_;
-    if (op == "Concat") {
+    if (is(op_id::Concat)) {
       // One data type only when every part has it.
       for (std::size_t i = 1; i < ops_.size(); ++i)
         if (!in(i) || !(in(i)->qonnx_type() == in(0)->qonnx_type())) return std::nullopt;
@@ -440,21 +459,21 @@ class op_inference {
       if (all_integer) return any_signed ? data_type::int_(32) : data_type::uint(32);
       return std::nullopt;
     }
-    if (op == "MultiThreshold") {
+    if (is(op_id::MultiThreshold)) {
       const double scale = attribute_or(attrs_, "out_scale", 1.0), bias = attribute_or(attrs_, "out_bias", 0.0);
-      const std::string out = attribute_or(attrs_, "out_dtype", std::string());
-      if (scale == std::round(scale) && bias == std::round(bias) && !out.empty()) {
-        if (auto t = data_type::try_parse(out); t && !(*t == data_type::float32())) return t;
+      const std::string* out = find_attribute<std::string>(attrs_, "out_dtype");
+      if (scale == std::round(scale) && bias == std::round(bias) && out && !out->empty()) {
+        if (auto t = data_type::try_parse(*out); t && !(*t == data_type::float32())) return t;
       }
       return std::nullopt;
     }
-    if (op == "Quant" || op == "BipolarQuant") return quant_type();
+    if (is(op_id::Quant) || is(op_id::BipolarQuant)) return quant_type();
     // Integer arithmetic stays integer (a residual join adding two integer
     // branches): INT32, or UINT32 for an Add/Mul of unsigned operands.
-    if ((op == "Add" || op == "Sub" || op == "Mul") && ops_.size() == 2 && in(0) && in(1)) {
+    if ((is(op_id::Add) || is(op_id::Sub) || is(op_id::Mul)) && ops_.size() == 2 && in(0) && in(1)) {
       const data_type a = in(0)->qonnx_type(), b = in(1)->qonnx_type();
       if (a.is_integer() && b.is_integer())
-        return op == "Sub" || a.is_signed() || b.is_signed() ? data_type::int_(32) : data_type::uint(32);
+        return is(op_id::Sub) || a.is_signed() || b.is_signed() ? data_type::int_(32) : data_type::uint(32);
     }
     return std::nullopt;
   }
@@ -469,7 +488,7 @@ class op_inference {
   // Quant(x, scale, zeropt, bitwidth) with scale 1 and zero point 0 gives integers.
   std::optional<data_type> quant_type() const {
     if (!all_equal(constant(1), 1.0)) return std::nullopt;
-    if (op_ == "BipolarQuant") return data_type::bipolar();
+    if (is(op_id::BipolarQuant)) return data_type::bipolar();
     if (!all_equal(constant(2), 0.0) || !constant(3) || constant(3)->size() != 1) return std::nullopt;
     const double bits = constant(3)->get(0);
     if (bits != std::round(bits) || bits < 1 || bits > 64) return std::nullopt;
@@ -480,20 +499,19 @@ class op_inference {
 
   // ---- layouts ("" where nothing can be said)
   std::string layout(const std::optional<dims>& result) const {
-    const std::string_view op = op_;
     const std::string& x = in(0)->layout;
     const std::size_t rank = result ? result->size() : 0;
-    if (op == "Transpose") {
+    if (is(op_id::Transpose)) {
       auto perm = attr_ints("perm");
       if (x.empty() || perm.size() != x.size()) return {};
       std::string r;
       for (auto p : perm) r += x[std::size_t(normalize_axis(p, x.size()))];
       return r;
     }
-    if (one_of(op, {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"}))
+    if (has(op_bits::windowed))
       return !x.empty() ? x : rank == 4 ? "NCHW" : "";
-    if (op == "MaxPoolNHWC") return rank == 4 ? "NHWC" : "";
-    if (rank == 2 && one_of(op, {"MatMul", "Gemm", "Flatten", "Reshape"})) return "NC";
+    if (is(op_id::MaxPoolNHWC)) return rank == 4 ? "NHWC" : "";
+    if (rank == 2 && (is(op_id::MatMul) || is(op_id::Gemm) || is(op_id::Flatten) || is(op_id::Reshape))) return "NC";
     if (has(op_bits::shape_preserving) || has(op_bits::broadcasting) || has(op_bits::data_type_keeping)) {
       // The layout of an operand that has the result's rank.
       for (std::size_t k = 0; k < ops_.size(); ++k)
@@ -506,14 +524,14 @@ class op_inference {
   const G& g_;
   V v_;
   std::string op_;
-  unsigned class_;  // op_bits of op_, looked up once
+  op_class class_;  // looked up once
   held_attributes<G> attrs_holder_;
   const attribute_map& attrs_ = *attrs_holder_;
   struct operand_info {
     std::optional<held_value_info<G>> value;
     constant_handle_t<G> constant{};
   };
-  std::vector<operand_info> ops_;
+  boost::container::small_vector<operand_info, 4> ops_;  // no allocation for the usual arity
 };
 
 // Whether the inferred shape adds to the declared one (fills in a rank or a
@@ -561,9 +579,9 @@ std::optional<value_info> refreshed(const G& g, vertex_t<G> v, int port, inferre
 }
 
 template <ir_graph G>
-std::optional<std::vector<inferred_value>> run_inference(const G& g, vertex_t<G> v) {
+std::optional<inferred_values> run_inference(const G& g, vertex_t<G> v) {
   // Unknown ops are common (rewrites touch constants and custom ops): no operand walk for them.
-  const unsigned cls = op_class(ir_traits<G>::op_type(g, v));
+  const op_class cls = classify_op(ir_traits<G>::op_type(g, v));
   if (!op_inference<G>::knows(cls)) return std::nullopt;
   try {
     return op_inference<G>(g, v, cls).run();
