@@ -272,6 +272,58 @@ TEMPLATE_TEST_CASE("a driver run that throws leaves the graph as it was", "[all_
   CHECK(count_ops_named(to_text(g), "_param") == 2);
 }
 
+TEMPLATE_TEST_CASE("renaming a value changes its name alone, and rollback restores it", "[all_irs][rewriter]", ALL_IRS) {
+  using T = ir_traits<TestType>;
+  TestType g = parse_text<TestType>(two_sites);
+  const std::string before = to_text(g);
+  const auto m1 = *find_value(g, "m1");
+  // The customization point (model, the Boost example) or its fallback (the foreign IR).
+  CHECK(exchange_value_name(g, m1.node, m1.port, "renamed") == "m1");
+  const value_info& info = T::value(g, m1.node, m1.port);
+  CHECK(info.name == "renamed");
+  CHECK(info.shape == std::optional<dims>(dims{1, 4}));
+  CHECK(info.elem == element_type::float32);
+  CHECK(exchange_value_name(g, m1.node, m1.port, "m1") == "renamed");
+  CHECK(to_text(g) == before);
+  // take_name renames twice; a rollback undoes both.
+  rewriter<TestType> rw(g);
+  const auto n = rw.op("Neg", {*find_value(g, "x")}, value_info("", element_type::float32, dims{1, 4}));
+  rw.replace_all_uses(m1, n);
+  CHECK(T::value(g, n.node, 0).name == "m1");
+  CHECK(T::value(g, m1.node, m1.port).name == "m1_replaced");
+  rw.rollback(0);
+  rw.flush();
+  CHECK(to_text(g) == before);
+}
+
+TEMPLATE_TEST_CASE("one name index serves several rewriters and driver runs on a graph", "[all_irs][rewriter][driver]", ALL_IRS) {
+  using T = ir_traits<TestType>;
+  TestType g = parse_text<TestType>(two_sites);
+  name_index names(g);
+  {
+    rewriter<TestType> rw(g, &names);
+    CHECK(T::value(g, rw.constant(tensor::scalar(1.0), "k").node, 0).name == "k");
+    rw.commit();
+  }
+  CHECK(names.taken("k"));  // the rewriter reserved it in the caller's index
+  {
+    rewriter<TestType> rw(g, &names);
+    CHECK(T::value(g, rw.constant(tensor::scalar(2.0), "k").node, 0).name == "k_1");
+    rw.commit();
+  }
+  // The driver hands cfg.names to its rewriter: the new constants' names land there.
+  pattern_set<TestType> ps;
+  ps.template add<collapse_repeated_mul<TestType>>();
+  driver_config cfg;
+  cfg.names = &names;
+  cfg.expensive_checks = true;
+  CHECK(!names.taken("y_param"));
+  CHECK(apply_patterns_greedily(g, ps, cfg).rewrites == 2);
+  CHECK(names.taken("y_param"));
+  CHECK(names.taken("v_param"));
+  CHECK(verify(g).empty());  // verify checks that no two values share a name
+}
+
 TEMPLATE_TEST_CASE("builders, fresh names and copy-on-write constants", "[all_irs][rewriter]", ALL_IRS) {
   using V = vertex_t<TestType>;
   using T = ir_traits<TestType>;

@@ -32,6 +32,9 @@
 //                     exchange_constant_value(g, v, tensor) -> tensor (the old
 //                     value, moved out; without it: a copy, then set_constant_value;
 //                     override it together with set_constant_value)
+//                     exchange_value_name(g, v, port, string) -> string (the old
+//                     name; without it: value, then set_value with the new name;
+//                     override it together with set_value)
 //
 // Any Boost graph whose bundles are nnrewrite::node and nnrewrite::port_edge
 // (nnrewrite::model among them) gets default_ir_traits<G>, which implements all of
@@ -155,6 +158,15 @@ struct default_ir_traits {
     if (port < 0 || static_cast<std::size_t>(port) >= outs.size())
       throw graph_error(g[v].name, "has no output " + std::to_string(port));
     outs[static_cast<std::size_t>(port)] = std::move(info);
+  }
+  // Only for nnrewrite's bundles, like exchange_constant_value.
+  static std::string exchange_value_name(G& g, vertex v, int port, std::string name)
+    requires has_nnrewrite_bundles<G>
+  {
+    auto& outs = g[v].outputs;
+    if (port < 0 || static_cast<std::size_t>(port) >= outs.size())
+      throw graph_error(g[v].name, "has no output " + std::to_string(port));
+    return std::exchange(outs[static_cast<std::size_t>(port)].name, std::move(name));
   }
 
   // ---- construction
@@ -326,6 +338,22 @@ tensor exchange_constant_value(G& g, vertex_t<G> v, tensor t) {
     if (!current) throw graph_error(std::string(T::name(g, v)), "is not a constant");
     tensor old = *current;
     T::set_constant_value(g, v, std::move(t));
+    return old;
+  }
+}
+
+// Renames result `port` of v and returns its old name: the optional customization
+// point `ir_traits<G>::exchange_value_name` sets the name alone; an IR without it
+// pays a copy of the value's description. Rewrites rename often (take_name).
+template <ir_graph G>
+std::string exchange_value_name(G& g, vertex_t<G> v, int port, std::string name) {
+  using T = ir_traits<G>;
+  if constexpr (requires { { T::exchange_value_name(g, v, port, std::move(name)) } -> std::same_as<std::string>; }) {
+    return T::exchange_value_name(g, v, port, std::move(name));
+  } else {
+    value_info info = T::value(g, v, port);
+    std::string old = std::exchange(info.name, std::move(name));
+    T::set_value(g, v, port, std::move(info));
     return old;
   }
 }

@@ -57,6 +57,10 @@ struct driver_config {
   // Record every attempt (pattern, node, applied or why not) in the result.
   bool trace = false;
   non_convergence policy = non_convergence::report;
+  // Where fresh names come from (see rewriter): an index a caller keeps for several
+  // runs on one graph, as streamline's stages do, instead of one built per run.
+  // It must describe the graph. Null: the run builds its own when it first needs it.
+  name_index* names = nullptr;
 };
 
 namespace detail {
@@ -231,8 +235,8 @@ namespace detail {
 // the end), else only the failing application — and erased nodes are removed:
 // the caller never sees a half-rewritten graph.
 template <ir_graph G, class Body>
-void guarded_run(G& g, Body body) {
-  rewriter<G> rw(g);
+void guarded_run(G& g, name_index* names, Body body) {
+  rewriter<G> rw(g, names);
   try {
     body(rw);
   } catch (...) {
@@ -249,7 +253,7 @@ rewrite_result apply_patterns_greedily(G& g, const pattern_set<G>& patterns, con
   using V = vertex_t<G>;
   using T = ir_traits<G>;
   rewrite_result result;
-  detail::guarded_run(g, [&](rewriter<G>& rw) {
+  detail::guarded_run(g, cfg.names, [&](rewriter<G>& rw) {
     detail::node_worklist<G> wl(cfg.random_seed, detail::per_vertex<G, std::size_t>(g));
     detail::enqueue_touched<G> listener(g, wl);
     typename rewriter<G>::scoped_listener listening(rw, &listener);
@@ -335,7 +339,7 @@ rewrite_result apply_patterns_once(G& g, const pattern_set<G>& patterns, const d
   rewrite_result result;
   result.iterations = 1;
   result.reason = stop_reason::single_pass;
-  detail::guarded_run(g, [&](rewriter<G>& rw) {
+  detail::guarded_run(g, cfg.names, [&](rewriter<G>& rw) {
     // Nothing is re-enqueued; the listener only keeps the fingerprint for the checks.
     detail::node_worklist<G> unused(std::nullopt, detail::per_vertex<G, std::size_t>(g));
     detail::enqueue_touched<G> listener(g, unused);

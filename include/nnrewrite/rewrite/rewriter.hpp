@@ -54,7 +54,11 @@ class rewriter {
   using T = ir_traits<G>;
   using value = value_ref<V>;
 
-  explicit rewriter(G& g) : g_(g), erased_(g) {}
+  // `names`, when given, is the index fresh names come from: one a caller keeps
+  // for several rewriters in turn on g (streamline's stages), built once instead
+  // of once per rewriter. It must describe g: built from it, and changed since
+  // only through rewriters given it.
+  explicit rewriter(G& g, name_index* names = nullptr) : g_(g), erased_(g), shared_names_(names) {}
   rewriter(const rewriter&) = delete;
   rewriter& operator=(const rewriter&) = delete;
 
@@ -262,14 +266,14 @@ class rewriter {
   void set_name(V v, std::string name) {
     std::string old(T::name(g_, v));
     if (old == name) return;
-    if (names_) names_->reserve(name);
+    if (name_index* n = built_names()) n->reserve(name);
     T::set_name(g_, v, std::move(name));
     log({undo_op::name, v}, std::move(old));
     notify_modified(v);
   }
 
   void set_value_info(V v, int port, value_info info) {
-    if (names_) names_->reserve(info.name);
+    if (name_index* n = built_names()) n->reserve(info.name);
     value_info old = T::value(g_, v, port);
     T::set_value(g_, v, port, std::move(info));
     log({undo_op::value, v, V{}, port}, std::move(old));
@@ -368,12 +372,7 @@ class rewriter {
       }
       case undo_op::name: T::set_name(g_, e.node, pop_payload<std::string>()); break;
       case undo_op::value: T::set_value(g_, e.node, e.port, pop_payload<value_info>()); break;
-      case undo_op::value_name: {
-        value_info info = T::value(g_, e.node, e.port);
-        info.name = pop_payload<std::string>();
-        T::set_value(g_, e.node, e.port, std::move(info));
-        break;
-      }
+      case undo_op::value_name: (void)exchange_value_name(g_, e.node, e.port, pop_payload<std::string>()); break;
       case undo_op::constant: {
         auto c = pop_payload<constant_undo>();
         T::set_constant_value(g_, e.node, std::move(c.old));
@@ -384,16 +383,18 @@ class rewriter {
   }
 
   name_index& names() {
+    if (shared_names_) return *shared_names_;
     if (!names_) names_.emplace(g_);
     return *names_;
   }
+  // The index if there is one yet (a name taken before it is built is in g, so
+  // building it later finds the name).
+  name_index* built_names() { return shared_names_ ? shared_names_ : names_ ? &*names_ : nullptr; }
   // Logs the old name only, and is no on_value_changed: users derive nothing from
   // a name (a rename is part of most replacements: see take_name).
   void rename_value(value v, std::string name) {
-    if (names_) names_->reserve(name);
-    value_info info = T::value(g_, v.node, v.port);
-    std::string old = std::exchange(info.name, std::move(name));
-    T::set_value(g_, v.node, v.port, std::move(info));
+    if (name_index* n = built_names()) n->reserve(name);
+    std::string old = exchange_value_name(g_, v.node, v.port, std::move(name));
     log({undo_op::value_name, v.node, V{}, v.port}, std::move(old));
     notify_modified(v.node);
   }
@@ -505,7 +506,8 @@ class rewriter {
   std::vector<payload> payloads_;
   detail::per_vertex<G, bool> erased_;
   std::vector<V> erased_list_;  // the same nodes, for flush
-  std::optional<name_index> names_;  // built on the first fresh name
+  name_index* shared_names_;         // the caller's, if given
+  std::optional<name_index> names_;  // else this one, built on the first fresh name
 };
 
 }  // namespace nnrewrite

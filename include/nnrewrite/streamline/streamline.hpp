@@ -230,6 +230,10 @@ class streamline_pipeline {
     // touch; a rule rooted at any op still sees every op), and a stage none of
     // whose rules is rooted at an op type present is skipped.
     bool at_cleanup_fixpoint = false;
+    // One name index for every stage, not one per stage's run.
+    std::optional<name_index> own_names;
+    name_index* names = driver.names;
+    if (!names) names = &own_names.emplace(g);
     for (const auto& st : stages_) {
       std::size_t wanted = 0;
       for (const auto& p : st.parts) wanted += wants(p.family);
@@ -244,6 +248,7 @@ class streamline_pipeline {
       const pattern_set<G>& with_cleanup = own ? own->second : st.with_cleanup;
       if (at_cleanup_fixpoint && !detail::has_root_in(g, rules)) continue;
       driver_config cfg = driver;
+      cfg.names = names;
       cfg.seed_rooted_ops_only = at_cleanup_fixpoint && !rules.has_any_root();
       rewrite_result r = apply_patterns_greedily(g, with_cleanup, cfg);
       at_cleanup_fixpoint = r.converged;
