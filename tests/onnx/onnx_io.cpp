@@ -262,7 +262,27 @@ TEST_CASE("tensors of every element type survive TensorProto both ways", "[onnx]
     for (int i = 0; i < 5; ++i) x.set(i, vals[i]);
     INFO(to_string(t));
     CHECK(onnx_io::from_tensor_proto(onnx_io::to_tensor_proto(x, "x")) == x);
+    const tensor none(t, {0, 3});  // no elements: nothing to copy either way
+    CHECK(onnx_io::from_tensor_proto(onnx_io::to_tensor_proto(none, "none")) == none);
   }
+  // Raw data is little-endian values. float32, float64 and int64 are stored as
+  // such and copied as one buffer: the bytes must be exactly these.
+  auto raw_of = [](element_type t, std::initializer_list<double> v) {
+    tensor x(t, {std::int64_t(v.size())});
+    std::int64_t i = 0;
+    for (double d : v) x.set(i++, d);
+    return onnx_io::to_tensor_proto(x, "x").raw_data();
+  };
+  using namespace std::string_literals;
+  CHECK(raw_of(element_type::float32, {1.5, -2}) == "\x00\x00\xc0\x3f\x00\x00\x00\xc0"s);
+  CHECK(raw_of(element_type::float64, {1}) == "\x00\x00\x00\x00\x00\x00\xf0\x3f"s);
+  CHECK(raw_of(element_type::int64, {258, -1}) == "\x02\x01\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff"s);
+  CHECK(raw_of(element_type::int32, {258}) == "\x02\x01\x00\x00"s);  // converted element by element
+  onnx::TensorProto raw;
+  raw.set_data_type(onnx::TensorProto::FLOAT);
+  raw.add_dims(2);
+  raw.set_raw_data("\x00\x00\xc0\x3f\x00\x00\x00\xc0"s);
+  CHECK(onnx_io::from_tensor_proto(raw).to_doubles() == std::vector<double>{1.5, -2});
   // Typed fields (not raw_data), as older writers store them.
   onnx::TensorProto p;
   p.set_data_type(onnx::TensorProto::INT8);

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "nnrewrite/detail/half.hpp"
@@ -66,6 +67,26 @@ inline std::size_t byte_width(element_type t) {
 }
 
 namespace detail {
+
+// Whether raw data of element type t is laid out as S values are in memory (t's
+// wire type is S; ONNX's raw data is little-endian, as this code assumes the
+// host is): then a whole tensor converts in one memcpy, not element by element.
+template <class S>
+constexpr bool is_wire_type(element_type t) {
+  switch (t) {
+    case element_type::float32: return std::is_same_v<S, float>;
+    case element_type::float64: return std::is_same_v<S, double>;
+    case element_type::int8: return std::is_same_v<S, std::int8_t>;
+    case element_type::int16: return std::is_same_v<S, std::int16_t>;
+    case element_type::int32: return std::is_same_v<S, std::int32_t>;
+    case element_type::int64: return std::is_same_v<S, std::int64_t>;
+    case element_type::uint8: return std::is_same_v<S, std::uint8_t>;
+    case element_type::uint16: return std::is_same_v<S, std::uint16_t>;
+    case element_type::uint32: return std::is_same_v<S, std::uint32_t>;
+    case element_type::uint64: return std::is_same_v<S, std::uint64_t>;
+    default: return false;  // float16, bfloat16 and boolean convert
+  }
+}
 
 // Element i of little-endian raw bytes, as the tensor's storage scalar.
 template <class S>
@@ -205,10 +226,16 @@ inline tensor from_tensor_proto(const onnx::TensorProto& t, const std::filesyste
     if (!external && t.raw_data().size() != needed)
       throw shape_error(what + " has " + std::to_string(t.raw_data().size()) + " bytes of data, its shape " + to_string(shape) +
                         " needs " + std::to_string(needed));
-    const std::string bytes = external ? detail::external_bytes(t, base_dir, needed) : t.raw_data();
-    tensor out(*et, shape);
+    std::string external_data;
+    if (external) external_data = detail::external_bytes(t, base_dir, needed);
+    const std::string& bytes = external ? external_data : t.raw_data();  // not a copy of the raw data
+    tensor out = tensor::uninitialized(*et, shape);
     std::visit([&](auto& a) {
       using S = typename std::decay_t<decltype(a)>::Scalar;
+      if (detail::is_wire_type<S>(*et)) {
+        if (needed > 0) std::memcpy(static_cast<void*>(a.data()), bytes.data(), needed);
+        return;
+      }
       for (std::int64_t i = 0; i < n; ++i) a[i] = detail::read_raw<S>(bytes.data() + i * std::int64_t(w), *et);
     }, out.data());
     return out;
@@ -255,6 +282,11 @@ inline onnx::TensorProto to_tensor_proto(const tensor& t, const std::string& nam
   const std::size_t w = byte_width(t.type());
   std::string bytes(static_cast<std::size_t>(t.size()) * w, '\0');
   std::visit([&](const auto& a) {
+    using S = typename std::decay_t<decltype(a)>::Scalar;
+    if (detail::is_wire_type<S>(t.type())) {
+      if (!bytes.empty()) std::memcpy(bytes.data(), static_cast<const void*>(a.data()), bytes.size());
+      return;
+    }
     for (Eigen::Index i = 0; i < a.size(); ++i) detail::write_raw(bytes.data() + i * Eigen::Index(w), t.type(), a[i]);
   }, t.data());
   p.set_raw_data(std::move(bytes));
