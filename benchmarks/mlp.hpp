@@ -1,5 +1,5 @@
 // The synthetic FINN-style MLP of the streamlining benchmarks: N blocks of width
-// 64, each MatMul with INT2 weights -> Mul(scalar) -> Add(per channel) ->
+// 64 (or as given), each MatMul with INT2 weights -> Mul(scalar) -> Add(per channel) ->
 // BatchNorm (every other block) -> MultiThreshold(UINT4, 15 steps); head Mul ->
 // Add. Each block streamlines to MatMul -> MultiThreshold. A residual variant pairs
 // the blocks with skip connections (see the constructor).
@@ -26,8 +26,8 @@ class mlp_builder {
   // first block's levels carrying an activation scale m (a Mul after it), so both
   // branches of the join carry m*s. Streamlines (streamline_plus) to MatMul ->
   // MultiThreshold blocks with an integer Add per join.
-  explicit mlp_builder(int blocks, bool residual = false) : rng_(42) {
-    value_info in("x", element_type::float32, dims{1, width});
+  explicit mlp_builder(int blocks, bool residual = false, std::int64_t width = 64) : width_(width), rng_(42) {
+    value_info in("x", element_type::float32, dims{1, width_});
     in.dtype = data_type::uint(4);
     prev_ = T::add_input(g_, in);
     if (residual) {
@@ -51,12 +51,18 @@ class mlp_builder {
   model take() { return std::move(g_); }
 
  private:
-  static constexpr std::int64_t width = 64, steps = 15;
+  static constexpr std::int64_t steps = 15;
   value_info value(const std::string& n, shape_t s) const { return value_info(n, element_type::float32, to_dims(s)); }
-  std::string name() { return "v" + std::to_string(next_++); }
+  // Appended, not "v" + to_string(...): GCC 12 warns (-Wrestrict, a false positive,
+  // GCC bug 105329) on that form once inlined here.
+  std::string name() {
+    std::string n = "v";
+    n += std::to_string(next_++);
+    return n;
+  }
   V op(const char* type, std::initializer_list<V> operands, attribute_map attrs = {}, const char* domain = "") {
     const std::string n = name();
-    V v = T::add_op(g_, type, domain, n, std::move(attrs), {value(n, {1, width})});
+    V v = T::add_op(g_, type, domain, n, std::move(attrs), {value(n, {1, width_})});
     int port = 0;
     for (V o : operands) T::connect(g_, o, 0, v, port++);
     return v;
@@ -65,10 +71,10 @@ class mlp_builder {
   // every block gave a constant with as many uses as blocks, and the benchmark then
   // measured the O(uses) removal of an edge from its use list, not streamlining.)
   V weights() {
-    tensor w(element_type::float32, {width, width});
+    tensor w(element_type::float32, {width_, width_});
     std::uniform_int_distribution<int> wd(-2, 1);
     for (std::int64_t i = 0; i < w.size(); ++i) w.set(i, wd(rng_));
-    value_info wi = value(name(), {width, width});
+    value_info wi = value(name(), {width_, width_});
     wi.dtype = data_type::int_(2);
     return T::add_constant(g_, wi, std::move(w));
   }
@@ -84,27 +90,28 @@ class mlp_builder {
     prev_ = op("MatMul", {prev_, weights()});
     prev_ = op("Mul", {prev_, scale ? T::add_constant(g_, value(name(), {}), tensor::scalar(scale, element_type::float32))
                                     : constant({}, 0.01, 0.1)});
-    prev_ = op("Add", {prev_, constant({width}, -1, 1)});
+    prev_ = op("Add", {prev_, constant({width_}, -1, 1)});
     if (join) prev_ = op("Add", {prev_, *join});
     if (batchnorm)
-      prev_ = op("BatchNormalization", {prev_, constant({width}, 0.5, 2), constant({width}, -1, 1), constant({width}, -1, 1),
-                                        constant({width}, 0.5, 2)});
+      prev_ = op("BatchNormalization", {prev_, constant({width_}, 0.5, 2), constant({width_}, -1, 1), constant({width_}, -1, 1),
+                                        constant({width_}, 0.5, 2)});
     // Sorted thresholds per channel.
-    tensor t(element_type::float32, {width, steps});
+    tensor t(element_type::float32, {width_, steps});
     std::uniform_real_distribution<double> d(-4, 4);
-    for (std::int64_t c = 0; c < width; ++c) {
+    for (std::int64_t c = 0; c < width_; ++c) {
       std::vector<double> row(steps);
       for (auto& v : row) v = d(rng_);
       std::sort(row.begin(), row.end());
       for (std::int64_t s = 0; s < steps; ++s) t.set(c * steps + s, row[std::size_t(s)]);
     }
-    const V th = T::add_constant(g_, value(name(), {width, steps}), std::move(t));
+    const V th = T::add_constant(g_, value(name(), {width_, steps}), std::move(t));
     prev_ = op("MultiThreshold", {prev_, th}, {{"out_dtype", std::string("UINT4")}}, "qonnx.custom_op.general");
     value_info out = T::value(g_, prev_, 0);
     out.dtype = data_type::uint(4);
     T::set_value(g_, prev_, 0, out);
   }
 
+  std::int64_t width_;
   model g_;
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> scale_{0.01, 0.1};
