@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "foreign_ir.hpp"
 #include "helpers.hpp"
@@ -428,6 +429,10 @@ TEST_CASE("saving is atomic: a failed save leaves nothing behind", "[onnx]") {
   model g = onnx_io::import_model(rich_model());
   onnx_io::save_onnx(g, d / "out.onnx");
   CHECK(to_text(onnx_io::load_onnx(d / "out.onnx")) == to_text(g));
+  // Serialized straight into the file: the same bytes as serializing to memory.
+  std::ifstream saved(d / "out.onnx", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
+  CHECK(bytes == onnx_io::export_model(g).SerializeAsString());
   // Writing over a directory fails at the rename; the temporary file is removed.
   fs::create_directories(d / "a_directory.onnx");
   CHECK_THROWS_WITH(onnx_io::save_onnx(g, d / "a_directory.onnx"), Catch::Contains("a_directory.onnx"));

@@ -45,27 +45,31 @@ G load_onnx(const std::filesystem::path& path) {
   }
 }
 
-// Writes bytes to path atomically (temporary file + fsync + rename).
-inline void write_file_atomically(const std::filesystem::path& path, const std::string& bytes) {
+namespace detail {
+// Writes path atomically: `write(fd)` fills a temporary file beside it and returns
+// what went wrong ("" for nothing); the file is then fsynced and renamed over
+// path. On any failure path is untouched and the temporary file removed.
+template <class Write>
+void write_atomically(const std::filesystem::path& path, Write write) {
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::string tmpl = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
   int fd = ::mkstemp(tmpl.data());
   if (fd < 0) throw file_error("cannot write '" + path.string() + "': " + std::strerror(errno));
-  auto fail = [&](const char* what) {
-    int err = errno;
+  auto fail = [&](const std::string& what) {
     ::close(fd);
     ::unlink(tmpl.c_str());
-    throw file_error(std::string("cannot write '") + path.string() + "': " + what + ": " + std::strerror(err));
+    throw file_error("cannot write '" + path.string() + "': " + what);
   };
-  for (std::size_t done = 0; done < bytes.size();) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write failed");
-    }
-    done += static_cast<std::size_t>(n);
+  std::string problem;
+  try {
+    problem = write(fd);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmpl.c_str());
+    throw;
   }
-  if (::fsync(fd) != 0) fail("fsync failed");
+  if (!problem.empty()) fail(problem);
+  if (::fsync(fd) != 0) fail(std::string("fsync failed: ") + std::strerror(errno));
   ::fchmod(fd, 0644);
   if (::close(fd) != 0) {
     ::unlink(tmpl.c_str());
@@ -77,13 +81,35 @@ inline void write_file_atomically(const std::filesystem::path& path, const std::
     throw file_error("cannot write '" + path.string() + "': rename failed: " + std::strerror(err));
   }
 }
+}  // namespace detail
 
+// Writes bytes to path atomically (temporary file + fsync + rename).
+inline void write_file_atomically(const std::filesystem::path& path, const std::string& bytes) {
+  detail::write_atomically(path, [&](int fd) -> std::string {
+    for (std::size_t done = 0; done < bytes.size();) {
+      ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return std::string("write failed: ") + std::strerror(errno);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    return {};
+  });
+}
+
+// Saves g as an ONNX file, atomically. The model is serialized straight into the
+// file: no in-memory copy of its bytes beside the ModelProto (for a large model,
+// as large as its weights).
 template <ir_graph G>
 void save_onnx(const G& g, const std::filesystem::path& path) {
-  onnx::ModelProto m = export_model(g);
-  std::string bytes;
-  if (!m.SerializeToString(&bytes)) throw file_error("cannot serialize the model for '" + path.string() + "' (over 2 GiB?)");
-  write_file_atomically(path, bytes);
+  const onnx::ModelProto m = export_model(g);
+  detail::write_atomically(path, [&](int fd) -> std::string {
+    errno = 0;
+    if (m.SerializeToFileDescriptor(fd)) return {};
+    if (errno != 0) return std::string("write failed: ") + std::strerror(errno);
+    return "cannot serialize the model (over 2 GiB?)";
+  });
 }
 
 }  // namespace nnrewrite::onnx_io
