@@ -102,12 +102,7 @@ struct default_ir_traits {
   static int num_outputs(const G& g, vertex v) { return static_cast<int>(g[v].outputs.size()); }
 
   // ---- value queries
-  static const value_info& value(const G& g, vertex v, int port) {
-    const auto& outs = g[v].outputs;
-    if (port < 0 || static_cast<std::size_t>(port) >= outs.size())
-      throw graph_error(g[v].name, "has no output " + std::to_string(port));
-    return outs[static_cast<std::size_t>(port)];
-  }
+  static const value_info& value(const G& g, vertex v, int port) { return output(g, v, port); }
 
   // ---- the optional dense index
   static std::size_t vertex_index(const G& g, vertex v)
@@ -153,20 +148,12 @@ struct default_ir_traits {
     if (g[v].kind != node_kind::constant || !g[v].value) throw graph_error(g[v].name, "is not a constant");
     return std::exchange(*g[v].value, std::move(t));
   }
-  static void set_value(G& g, vertex v, int port, value_info info) {
-    auto& outs = g[v].outputs;
-    if (port < 0 || static_cast<std::size_t>(port) >= outs.size())
-      throw graph_error(g[v].name, "has no output " + std::to_string(port));
-    outs[static_cast<std::size_t>(port)] = std::move(info);
-  }
+  static void set_value(G& g, vertex v, int port, value_info info) { output(g, v, port) = std::move(info); }
   // Only for nnrewrite's bundles, like exchange_constant_value.
   static std::string exchange_value_name(G& g, vertex v, int port, std::string name)
     requires has_nnrewrite_bundles<G>
   {
-    auto& outs = g[v].outputs;
-    if (port < 0 || static_cast<std::size_t>(port) >= outs.size())
-      throw graph_error(g[v].name, "has no output " + std::to_string(port));
-    return std::exchange(outs[static_cast<std::size_t>(port)].name, std::move(name));
+    return std::exchange(output(g, v, port).name, std::move(name));
   }
 
   // ---- construction
@@ -231,6 +218,14 @@ struct default_ir_traits {
   }
 
  protected:
+  // Result `port` of v (const or not), or graph_error naming v.
+  template <class Graph>
+  static auto& output(Graph& g, vertex v, int port) {
+    auto& outs = g[v].outputs;
+    if (port < 0 || static_cast<std::size_t>(port) >= outs.size())
+      throw graph_error(g[v].name, "has no output " + std::to_string(port));
+    return outs[static_cast<std::size_t>(port)];
+  }
   static std::vector<vertex> of_kind(const G& g, node_kind k) {
     std::vector<vertex> r;
     auto [it, end] = vertices(g);
