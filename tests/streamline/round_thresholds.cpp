@@ -91,3 +91,38 @@ TEST_CASE("RoundAndClipThresholds leaves float inputs alone", "[streamline][thre
   CHECK(r.rewrites == 0);
   CHECK(check::why_not(r, "RoundAndClipThresholds") == "its input is not of an integer or fixed-point data type");
 }
+
+TEST_CASE("RoundAndClipThresholds rounds up exactly at halves, tiny values and wide types", "[streamline][thresholds]") {
+  // Below 2^51 steps the rule rounds by adding and subtracting 1.5 * 2^52, above
+  // it calls std::ceil: both must give ceil-then-clip on every value, including
+  // halves (round-to-nearest-even would go down), values near zero and near the
+  // clip bounds.
+  const std::string type = GENERATE("INT8", "UINT8", "FIXED<8,3>", "INT50", "INT53", "INT60", "UINT62");
+  const data_type in = data_type::parse(type);
+  const double step = in.is_fixed_point() ? in.step() : 1.0, lo = in.min(), hi = in.max() + step;
+  std::vector<double> t{-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 1e-20, -1e-20, -0.0, 3.0, -3.0, 0.3, -0.3, 7.75, -7.75};
+  for (double m : {0.25, 0.5, 1.0}) {
+    for (double d : {-1.5, -0.5, -1e-9, 0.0, 1e-9, 0.5, 1.5}) {
+      t.push_back(m * lo + d);
+      t.push_back(m * hi + d);
+    }
+  }
+  std::string values;
+  for (double v : t) values += (values.empty() ? "" : ", ") + fmt::format("{:.17g}", v);
+  model g = parse_text(fmt::format(R"(graph {{
+    input %x: float32[1,{0}] !{1}
+    const %t: float64[1,{0}] = [{2}]
+    node mt: qonnx.custom_op.general.MultiThreshold(%x, %t) {{out_dtype = "UINT8"}} -> %mt: float32[1,{0}] !UINT8
+    output %mt
+  }})",
+                                   t.size(), type, values));
+  REQUIRE(check::apply<RoundAndClipThresholds>(g).rewrites == 1);
+  const auto th = find_value(g, "t");
+  REQUIRE(th);
+  const auto rounded = ir_traits<model>::constant_value(g, th->node)->to_doubles();
+  REQUIRE(rounded.size() == t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    INFO(type << ": threshold " << fmt::format("{:.17g}", t[i]));
+    CHECK(rounded[i] == std::clamp(std::ceil(t[i] / step) * step, lo, hi));
+  }
+}

@@ -154,10 +154,7 @@ class tensor {
     tensor r;
     r.type_ = t;
     r.shape_ = std::move(shape);
-    const std::int64_t n = checked_num_elements(r.shape_);
-    if (t == element_type::float64) r.data_ = f64_array(n);
-    else if (is_floating(t)) r.data_ = f32_array(n);
-    else r.data_ = i64_array(n);
+    r.data_ = make_storage(t, checked_num_elements(r.shape_), /*zero=*/false);
     return r;
   }
 
@@ -169,7 +166,7 @@ class tensor {
     if (static_cast<std::int64_t>(values.size()) != n)
       throw shape_error("tensor of shape " + to_string(shape_) + " needs " + std::to_string(n) + " values, got " +
                         std::to_string(values.size()));
-    data_ = make_storage(t, n);
+    data_ = make_storage(t, n, /*zero=*/false);
     std::visit([&](auto& a) { for (Eigen::Index i = 0; i < a.size(); ++i) a[i] = convert<typename std::decay_t<decltype(a)>::Scalar>(values[i]); }, data_);
   }
   template <class T>
@@ -308,7 +305,7 @@ class tensor {
 
   // Same values in another element type (float -> integer truncates toward zero, like a C cast).
   tensor cast(element_type t) const {
-    tensor r(t, shape_);
+    tensor r = uninitialized(t, shape_);  // every element is written below
     std::visit([&](auto& dst) {
       using D = typename std::decay_t<decltype(dst)>::Scalar;
       std::visit([&](const auto& src) {
@@ -505,14 +502,12 @@ class tensor {
   }
 
  private:
-  static storage make_storage(element_type t, std::int64_t n) {
-    switch (t) {
-      case element_type::float32:
-      case element_type::float16:
-      case element_type::bfloat16: return f32_array(f32_array::Zero(n));
-      case element_type::float64: return f64_array(f64_array::Zero(n));
-      default: return i64_array(i64_array::Zero(n));
-    }
+  // zero = false for a caller that writes every element next.
+  static storage make_storage(element_type t, std::int64_t n, bool zero = true) {
+    auto make = [&]<class A>(std::type_identity<A>) -> storage { return zero ? A(A::Zero(n)) : A(n); };
+    if (t == element_type::float64) return make(std::type_identity<f64_array>{});
+    if (is_floating(t)) return make(std::type_identity<f32_array>{});
+    return make(std::type_identity<i64_array>{});
   }
 
   template <class T>

@@ -30,16 +30,25 @@ class RoundAndClipThresholds final : public rewrite_pattern<G> {
       return failure("its input is not of an integer or fixed-point data type");
     const auto tt = T::constant_value(g, th->node);
     if (!tt || tt->rank() != 2) return failure("the thresholds are not a (channels, steps) matrix");
-    // One pass: the rounded values, whether any moved, and their range.
+    // The rounded values, whether any moved, and their range.
     std::vector<double> t = tt->to_doubles();
     const double step = in.is_fixed_point() ? in.step() : 1.0;
     const double lo = in.min(), hi = in.max() + step;
+    for (double th_value : t)
+      if (!std::isfinite(th_value)) return failure("a threshold is not finite");
     bool moved = false;
     double least = t.empty() ? 0.0 : hi, most = t.empty() ? 0.0 : lo;
+    // ceil and clamp commute (lo and hi are whole steps), so the clamped value is
+    // rounded up. Below 2^51 steps that is adding and subtracting 1.5 * 2^52
+    // (rounds to the nearest whole number, exactly) and one correction: a loop the
+    // compiler vectorizes, where std::ceil is a call without SSE4.1.
+    const bool small = std::max(std::abs(lo), std::abs(hi)) / step < 0x1p51;
     for (double& th_value : t) {
-      if (!std::isfinite(th_value)) return failure("a threshold is not finite");
-      const double r = std::clamp(step == 1.0 ? std::ceil(th_value) : std::ceil(th_value / step) * step, lo, hi);
-      moved = moved || r != th_value;
+      const double x = std::min(std::max(th_value, lo), hi) / step;
+      double c = small ? (x + 0x1.8p52) - 0x1.8p52 : std::ceil(x);
+      c += c < x ? 1.0 : 0.0;
+      const double r = c * step;
+      moved |= r != th_value;
       least = std::min(least, r);
       most = std::max(most, r);
       th_value = r;
@@ -50,7 +59,7 @@ class RoundAndClipThresholds final : public rewrite_pattern<G> {
     // holds the rounded values exactly.
     if (!moved && T::value(g, th->node, th->port).dtype == dtype) return failure("its thresholds are already rounded and clipped");
     const element_type e = tt->type();
-    rw.replace_constant_operand(v, 1, tensor(element_type::float64, tt->shape(), std::span<const double>(t)).cast(e), dtype);
+    rw.replace_constant_operand(v, 1, tensor(e, tt->shape(), std::span<const double>(t)), dtype);
     return success();
   }
 };
