@@ -16,9 +16,7 @@
 // sort's, measured in the same iteration, since absolute times on the VM vary 2x.
 // BM_sort compares topological_order with the dense index (model's per_vertex
 // arrays), without it (the hash-map path, the graph wrapped in without_index),
-// on a copy of the graph (same structure, vertices allocated together) and on
-// the graph after model::compact(). The *_compacted cleanup rows start from a
-// compacted graph, as load_onnx and parse_text return it.
+// and on a copy of the graph (same structure, vertices allocated together).
 //
 // `ns_per_node` counts all vertices (ops, constants, inputs, outputs) of the
 // initial graph. `peak_B_per_node` is the peak of live heap bytes (counted by
@@ -174,34 +172,27 @@ void BM_sort(benchmark::State& state, shape s) {
   // The same graph copied: Boost's copy allocates all vertices first, then all
   // edges, so they lie close together; the built graph interleaves them with
   // names, value infos and tensors, as an importer does.
-  // The same graph laid out afresh by model::compact(), as load_onnx and
-  // parse_text return it (timed once: the layout step itself).
-  model compacted = make_graph(s, std::size_t(state.range(0)));
-  const double compact_s = seconds([&] { compacted.compact(); });
   const model copied = g;
   // Each figure is the fastest of the iterations: a single run is at the mercy
   // of the VM (page faults of fresh buffers, other guests), and the 1M rows
   // varied 8x in the reference itself when they were sums.
   constexpr double inf = std::numeric_limits<double>::infinity();
-  double flat_s = inf, map_s = inf, index_s = inf, copied_s = inf, compacted_s = inf;
+  double flat_s = inf, map_s = inf, index_s = inf, copied_s = inf;
   auto fastest = [](double& best, auto f) { best = std::min(best, seconds(f)); };
   for (auto _ : state) {
     fastest(flat_s, [&] { benchmark::DoNotOptimize(flat_kahn(c)); });
     fastest(map_s, [&] { benchmark::DoNotOptimize(nnrewrite::topological_order(hidden)); });
     fastest(index_s, [&] { benchmark::DoNotOptimize(nnrewrite::topological_order(g)); });
     fastest(copied_s, [&] { benchmark::DoNotOptimize(nnrewrite::topological_order(copied)); });
-    fastest(compacted_s, [&] { benchmark::DoNotOptimize(nnrewrite::topological_order(compacted)); });
   }
   state.counters["nodes"] = double(num_vertices(g));
   state.counters["flat_ms"] = flat_s * 1e3;
   state.counters["index_x_flat"] = index_s / flat_s;
   state.counters["map_x_flat"] = map_s / flat_s;
   state.counters["copied_x_flat"] = copied_s / flat_s;
-  state.counters["compacted_x_flat"] = compacted_s / flat_s;
-  state.counters["compact_x_flat"] = compact_s / flat_s;  // the layout step, once
 }
 
-void BM_cleanup(benchmark::State& state, shape s, bool compacted = false) {
+void BM_cleanup(benchmark::State& state, shape s) {
   const auto nodes = std::size_t(state.range(0));
   double driver_s = 0, topo_s = 0, flat_s = 0;
   std::size_t peak = 0, rewrites = 0, vertices = 0, graph_bytes = 0;
@@ -212,7 +203,6 @@ void BM_cleanup(benchmark::State& state, shape s, bool compacted = false) {
     const std::size_t base = heap::live;
     heap::peak = base;
     model g = make_graph(s, nodes);
-    if (compacted) g.compact();  // as load_onnx and parse_text return it
     graph_bytes = heap::live - base;
     vertices = num_vertices(g);
     auto t0 = std::chrono::steady_clock::now();
@@ -280,9 +270,6 @@ BENCHMARK_CAPTURE(BM_sort, residual, shape::residual)->Apply(sort_sizes);
 BENCHMARK_CAPTURE(BM_cleanup, chain, shape::chain)->Apply(sizes);
 BENCHMARK_CAPTURE(BM_cleanup, fanout, shape::fanout)->Apply(sizes);
 BENCHMARK_CAPTURE(BM_cleanup, residual, shape::residual)->Apply(sizes);
-BENCHMARK_CAPTURE(BM_cleanup, chain_compacted, shape::chain, true)->Apply(sizes);
-BENCHMARK_CAPTURE(BM_cleanup, fanout_compacted, shape::fanout, true)->Apply(sizes);
-BENCHMARK_CAPTURE(BM_cleanup, residual_compacted, shape::residual, true)->Apply(sizes);
 
 }  // namespace
 

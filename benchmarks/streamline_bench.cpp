@@ -56,7 +56,7 @@ void BM_streamline_tfc(benchmark::State& state) {
 // Runs `streamline` on MLPs of state.range(0) blocks and checks the result has
 // `expected(blocks)` ops.
 template <class Run, class Expected>
-void streamline_mlp(benchmark::State& state, bool residual, Run run, Expected expected, bool compacted = false) {
+void streamline_mlp(benchmark::State& state, bool residual, Run run, Expected expected) {
   const int blocks = int(state.range(0));
   std::size_t nodes = 0, peak = 0;
   double seconds = 0;
@@ -65,7 +65,6 @@ void streamline_mlp(benchmark::State& state, bool residual, Run run, Expected ex
     const std::size_t base = heap::live;
     heap::peak = base;
     model g = bench::mlp_builder(blocks, residual).take();
-    if (compacted) g.compact();  // as load_onnx returns it
     nodes = num_vertices(g);
     state.ResumeTiming();
     const auto t0 = std::chrono::steady_clock::now();
@@ -99,10 +98,6 @@ void BM_streamline_plus_mlp(benchmark::State& state) {
 void BM_streamline_plus_residual(benchmark::State& state) {
   streamline_mlp(state, true, [](model& g) { return streamline::streamline_plus(g); }, residual_ops);
 }
-// The same on the graph laid out by model::compact(), as load_onnx returns it.
-void BM_streamline_plus_residual_compacted(benchmark::State& state) {
-  streamline_mlp(state, true, [](model& g) { return streamline::streamline_plus(g); }, residual_ops, true);
-}
 
 }  // namespace
 
@@ -114,6 +109,5 @@ BENCHMARK(BM_streamline_tfc)->Unit(benchmark::kMicrosecond)->UseManualTime()->Co
 BENCHMARK(BM_streamline_mlp)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_streamline_plus_mlp)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_streamline_plus_residual)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_streamline_plus_residual_compacted)->RangeMultiplier(4)->Range(4, 16384)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -4,7 +4,6 @@
 // results; without_index<G> (tests/common) hides the index to run the map path.
 #include <catch2/catch.hpp>
 
-#include <map>
 #include <set>
 
 #include "foreign_ir.hpp"
@@ -184,94 +183,4 @@ TEST_CASE("a cycle is reported the same way with and without the index", "[verte
   CHECK(!with.empty());
   CHECK(with.find("lies on a cycle") != std::string::npos);
   CHECK(with == without);
-}
-
-namespace vertex_index_test {
-
-// Each vertex (in vertex order) with its name and its out- and in-edges in list
-// order, each edge as (position of the other end, out_port, in_port): what
-// compact() must keep, independent of descriptors.
-std::vector<std::string> layout_signature(const model& g) {
-  std::map<vertex_t<model>, std::size_t> position;
-  for (auto [it, end] = vertices(g); it != end; ++it) position.emplace(*it, position.size());
-  std::vector<std::string> sig;
-  for (auto [it, end] = vertices(g); it != end; ++it) {
-    std::string s = std::string(to_string(g[*it].kind)) + " " + g[*it].name + " out:";
-    for (auto [e, eend] = out_edges(*it, g); e != eend; ++e)
-      s += " " + std::to_string(position.at(boost::target(*e, g))) + "/" + std::to_string(g[*e].out_port) + "/" +
-           std::to_string(g[*e].in_port);
-    s += " in:";
-    for (auto [e, eend] = in_edges(*it, g); e != eend; ++e)
-      s += " " + std::to_string(position.at(boost::source(*e, g))) + "/" + std::to_string(g[*e].out_port) + "/" +
-           std::to_string(g[*e].in_port);
-    sig.push_back(std::move(s));
-  }
-  return sig;
-}
-
-}  // namespace vertex_index_test
-
-TEST_CASE("compact: same vertices and use lists in the same order, dense indices, bundles moved, same rewrites",
-          "[vertex_index][model]") {
-  for (std::uint32_t seed = 1; seed <= 6; ++seed) {
-    INFO("graph seed " << seed);
-    model g = parse_text<model>(test::random_cleanup_graph(seed, 60));
-    // Disorder it: erase every fourth vertex, then add uses out of creation
-    // order, so that indices have holes and use lists were appended late.
-    std::vector<vertex_t<model>> gone, ops;
-    std::size_t k = 0;
-    for (auto [it, end] = vertices(g); it != end; ++it) {
-      if (ir_traits<model>::kind(g, *it) == node_kind::output) continue;
-      if (k++ % 4 == 0 && ir_traits<model>::kind(g, *it) == node_kind::op) gone.push_back(*it);
-    }
-    for (auto v : gone) {
-      // Keep the graph valid: uses of the erased value read the first input instead.
-      const auto first_input = *std::find_if(vertices(g).first, vertices(g).second, [&](auto u) {
-        return ir_traits<model>::kind(g, u) == node_kind::input;
-      });
-      ir_traits<model>::replace_uses(g, v, 0, first_input, 0);
-      ir_traits<model>::erase_node(g, v);
-    }
-    for (auto [it, end] = vertices(g); it != end; ++it)
-      if (ir_traits<model>::kind(g, *it) == node_kind::op) ops.push_back(*it);
-    for (std::size_t i = ops.size(); i-- > 0;)
-      if (i % 5 == 0) ir_traits<model>::connect(g, ops[i], 0, ir_traits<model>::add_output(g, "extra" + std::to_string(i)), 0);
-    REQUIRE(verify(g).empty());
-    REQUIRE(g.index_bound() > num_vertices(g));  // holes
-
-    const model before = g;
-    const std::string text = to_text(g);
-    const auto sig = layout_signature(g);
-    const float* buffer = nullptr;
-    for (auto [it, end] = vertices(g); it != end && !buffer; ++it)
-      if (g[*it].value && g[*it].value->type() == element_type::float32 && g[*it].value->size() > 0)
-        buffer = g[*it].value->values<float>().data();
-
-    g.compact();
-    CHECK(layout_signature(g) == sig);
-    CHECK(to_text(g) == text);
-    CHECK(verify(g).empty());
-    CHECK(g.index_bound() == num_vertices(g));
-    std::size_t expected = 0;
-    for (auto [it, end] = vertices(g); it != end; ++it) CHECK(g.index(*it) == expected++);
-    if (buffer) {  // the tensor moved with its node, not copied
-      bool found = false;
-      for (auto [it, end] = vertices(g); it != end; ++it)
-        found = found || (g[*it].value && g[*it].value->type() == element_type::float32 &&
-                          g[*it].value->size() > 0 && g[*it].value->values<float>().data() == buffer);
-      CHECK(found);
-    }
-
-    // The compacted graph rewrites to the same result, and takes new vertices
-    // at the bound.
-    pattern_set<model> set;
-    populate_cleanup_patterns(set);
-    model plain = before;
-    REQUIRE(apply_patterns_greedily(plain, set).converged);
-    REQUIRE(apply_patterns_greedily(g, set).converged);
-    CHECK(to_text(g) == to_text(plain));
-    model empty;
-    empty.compact();
-    CHECK(num_vertices(empty) == 0);
-  }
 }

@@ -680,7 +680,6 @@ template <ir_graph G = model>
 G parse_text(std::string_view text) {
   G g;
   detail::text_parser<G>(text, g).parse();
-  compact_if_model(g);
   return g;
 }
 

@@ -8,7 +8,6 @@
 
 #include <boost/graph/adjacency_list.hpp>
 
-#include <concepts>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -140,40 +139,6 @@ class model : public model_graph {
     bound_ = 0;
   }
 
-  // Lays the graph out afresh: the vertices in their current order with indices
-  // 0..n-1, each use list allocated once at its final size, all edges after all
-  // vertices, the bundles moved (not copied). A graph built op by op, as an
-  // importer or a parser builds it, interleaves every vertex with its names,
-  // shapes, tensors and growing use lists, so a sweep over it misses the cache at
-  // each vertex; after this a sweep reads memory in order. load_onnx and
-  // parse_text call it. Every out- and in-edge list keeps its order (edges are
-  // re-added in the order of the graph's edge list, which is the order of both).
-  // Invalidates all vertex and edge descriptors. If an allocation fails, the graph
-  // is unchanged.
-  void compact() {
-    model_graph fresh;
-    std::vector<vertex_descriptor> to(bound_);
-    std::uint32_t n = 0;
-    for (auto [it, end] = boost::vertices(*this); it != end; ++it) {
-      const vertex_descriptor w = boost::add_vertex(fresh);
-      boost::put(boost::vertex_index, fresh, w, n++);
-      to[index(*it)] = w;
-    }
-    for (auto [it, end] = boost::vertices(*this); it != end; ++it) {
-      auto& s = *static_cast<stored_vertex*>(to[index(*it)]);
-      s.m_out_edges.reserve(boost::out_degree(*it, *this));
-      s.m_in_edges.reserve(boost::in_degree(*it, *this));
-    }
-    for (auto [it, end] = boost::edges(*this); it != end; ++it)
-      boost::add_edge(to[index(boost::source(*it, *this))], to[index(boost::target(*it, *this))], (*this)[*it], fresh);
-    // Nothing below allocates.
-    for (auto [it, end] = boost::vertices(*this); it != end; ++it) fresh[to[index(*it)]] = std::move((*this)[*it]);
-    m_vertices.swap(fresh.m_vertices);  // fresh now holds (and frees) the old vertices and edges
-    m_edges.swap(fresh.m_edges);
-    free_.clear();
-    bound_ = n;
-  }
-
  private:
   void take(model& o) noexcept {
     m_vertices.swap(o.m_vertices);
@@ -188,13 +153,6 @@ class model : public model_graph {
   std::vector<std::uint32_t> free_;  // indices of erased vertices, reused last-in first-out
   std::uint32_t bound_ = 0;
 };
-
-// What a reader calls on the graph it built: model lays itself out afresh
-// (model::compact); other IRs keep their own layout.
-template <class G>
-void compact_if_model(G& g) {
-  if constexpr (std::derived_from<G, model>) g.compact();
-}
 
 inline model::vertex_descriptor add_vertex(node n, model& g) { return g.add(std::move(n)); }
 inline model::vertex_descriptor add_vertex(model& g) { return g.add(); }

@@ -35,20 +35,14 @@ inline onnx::ModelProto read_model_proto(const std::filesystem::path& path) {
 // starts with the file name and names the node where one is at fault.
 template <ir_graph G = model>
 G load_onnx(const std::filesystem::path& path) {
-  G g = [&] {
-    onnx::ModelProto m = read_model_proto(path);
-    try {
-      import_options opt;
-      opt.base_dir = path.parent_path();
-      return import_model<G>(m, opt);
-    } catch (const error& e) {
-      throw file_error(path.string() + ": " + e.what());
-    }
-  }();
-  // After the parsed file is freed, so that the new layout reuses its memory
-  // rather than adding to the peak.
-  compact_if_model(g);
-  return g;
+  onnx::ModelProto m = read_model_proto(path);
+  try {
+    import_options opt;
+    opt.base_dir = path.parent_path();
+    return import_model<G>(m, opt);
+  } catch (const error& e) {
+    throw file_error(path.string() + ": " + e.what());
+  }
 }
 
 namespace detail {
