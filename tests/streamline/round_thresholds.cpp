@@ -93,10 +93,10 @@ TEST_CASE("RoundAndClipThresholds leaves float inputs alone", "[streamline][thre
 }
 
 TEST_CASE("RoundAndClipThresholds rounds up exactly at halves, tiny values and wide types", "[streamline][thresholds]") {
-  // Below 2^51 steps the rule rounds by adding and subtracting 1.5 * 2^52, above
-  // it calls std::ceil: both must give ceil-then-clip on every value, including
-  // halves (round-to-nearest-even would go down), values near zero and near the
-  // clip bounds.
+  // Below 2^52 steps the rule truncates through int64 and corrects, above it
+  // calls std::ceil: both must give ceil-then-clip on every value, including
+  // halves, negative values (truncation goes toward zero), values near zero and
+  // near the clip bounds.
   const std::string type = GENERATE("INT8", "UINT8", "FIXED<8,3>", "INT50", "INT53", "INT60", "UINT62");
   const data_type in = data_type::parse(type);
   const double step = in.is_fixed_point() ? in.step() : 1.0, lo = in.min(), hi = in.max() + step;

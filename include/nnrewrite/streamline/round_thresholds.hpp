@@ -39,13 +39,14 @@ class RoundAndClipThresholds final : public rewrite_pattern<G> {
     bool moved = false;
     double least = t.empty() ? 0.0 : hi, most = t.empty() ? 0.0 : lo;
     // ceil and clamp commute (lo and hi are whole steps), so the clamped value is
-    // rounded up. Below 2^51 steps that is adding and subtracting 1.5 * 2^52
-    // (rounds to the nearest whole number, exactly) and one correction: a loop the
-    // compiler vectorizes, where std::ceil is a call without SSE4.1.
-    const bool small = std::max(std::abs(lo), std::abs(hi)) / step < 0x1p51;
+    // rounded up. Below 2^52 steps that is a truncation toward zero through int64
+    // and one correction, a few instructions where std::ceil is a library call
+    // without SSE4.1 (and, unlike the add-and-subtract-2^52 trick, safe under
+    // -ffast-math).
+    const bool small = std::max(std::abs(lo), std::abs(hi)) / step < 0x1p52;
     for (double& th_value : t) {
       const double x = std::min(std::max(th_value, lo), hi) / step;
-      double c = small ? (x + 0x1.8p52) - 0x1.8p52 : std::ceil(x);
+      double c = small ? double(std::int64_t(x)) : std::ceil(x);
       c += c < x ? 1.0 : 0.0;
       const double r = c * step;
       moved |= r != th_value;
