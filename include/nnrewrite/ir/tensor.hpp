@@ -504,10 +504,9 @@ class tensor {
  private:
   // zero = false for a caller that writes every element next.
   static storage make_storage(element_type t, std::int64_t n, bool zero = true) {
-    auto make = [&]<class A>(std::type_identity<A>) -> storage { return zero ? A(A::Zero(n)) : A(n); };
-    if (t == element_type::float64) return make(std::type_identity<f64_array>{});
-    if (is_floating(t)) return make(std::type_identity<f32_array>{});
-    return make(std::type_identity<i64_array>{});
+    if (t == element_type::float64) return zero ? f64_array(f64_array::Zero(n)) : f64_array(n);
+    if (is_floating(t)) return zero ? f32_array(f32_array::Zero(n)) : f32_array(n);
+    return zero ? i64_array(i64_array::Zero(n)) : i64_array(n);
   }
 
   template <class T>

@@ -30,22 +30,20 @@ class RoundAndClipThresholds final : public rewrite_pattern<G> {
       return failure("its input is not of an integer or fixed-point data type");
     const auto tt = T::constant_value(g, th->node);
     if (!tt || tt->rank() != 2) return failure("the thresholds are not a (channels, steps) matrix");
-    // The rounded values, whether any moved, and their range.
+    // One pass: the rounded values, whether any moved, and their range.
     std::vector<double> t = tt->to_doubles();
     const double step = in.is_fixed_point() ? in.step() : 1.0;
     const double lo = in.min(), hi = in.max() + step;
-    for (double th_value : t)
-      if (!std::isfinite(th_value)) return failure("a threshold is not finite");
     bool moved = false;
     double least = t.empty() ? 0.0 : hi, most = t.empty() ? 0.0 : lo;
     // ceil and clamp commute (lo and hi are whole steps), so the clamped value is
     // rounded up. Below 2^52 steps that is a truncation toward zero through int64
-    // and one correction, a few instructions where std::ceil is a library call
-    // without SSE4.1 (and, unlike the add-and-subtract-2^52 trick, safe under
-    // -ffast-math).
+    // and one correction: a few instructions, where std::ceil is a library call
+    // without SSE4.1.
     const bool small = std::max(std::abs(lo), std::abs(hi)) / step < 0x1p52;
     for (double& th_value : t) {
-      const double x = std::min(std::max(th_value, lo), hi) / step;
+      if (!std::isfinite(th_value)) return failure("a threshold is not finite");
+      const double x = std::clamp(th_value, lo, hi) / step;
       double c = small ? double(std::int64_t(x)) : std::ceil(x);
       c += c < x ? 1.0 : 0.0;
       const double r = c * step;
