@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "helpers.hpp"
 #include "nnrewrite/exec.hpp"
 

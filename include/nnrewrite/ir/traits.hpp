@@ -77,10 +77,10 @@ concept has_nnrewrite_bundles = graph<G> && requires(const G& g, vertex_t<G> v, 
 };
 
 namespace detail {
-// Boost graphs whose vertex descriptors are positions in a vector (vecS).
+// Boost adjacency_lists whose vertex descriptors are positions in a vector
+// (vecS: the descriptor is an integer; listS and setS give pointers).
 template <class G>
-concept vec_vertices = requires { typename G::vertex_list_selector; } &&
-                       std::same_as<typename G::vertex_list_selector, boost::vecS>;
+concept vec_vertices = requires { typename G::vertex_list_selector; } && std::integral<vertex_t<G>>;
 template <class G>
 concept dense_boost_index = std::derived_from<G, model> || vec_vertices<G>;
 }  // namespace detail

@@ -1,0 +1,98 @@
+// stable_array<T>: a growable array whose elements never move, so references
+// stay valid while it grows (as in a std::deque, but indexed by arithmetic).
+// Storage is a list of segments: 16, 32, ..., 8192 elements (so a small graph
+// allocates little), then 8192 each (so a large one wastes at most one
+// segment's tail, and growth never relocates or doubles the peak).
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace nnrewrite::detail {
+
+template <class T>
+class stable_array {
+  static constexpr unsigned first_log = 4;   // the first segment holds 2^4 elements
+  static constexpr unsigned growing = 10;    // segments 0..9 double: 16 .. 8192
+  static constexpr unsigned last_log = first_log + growing - 1;  // then 2^13 each
+  static constexpr std::uint32_t growing_total = (std::uint32_t(1) << first_log) * ((1u << growing) - 1);
+
+ public:
+  stable_array() = default;
+  stable_array(const stable_array& o) {
+    for (std::uint32_t i = 0; i < o.size_; ++i) emplace_back(o[i]);
+  }
+  stable_array(stable_array&& o) noexcept { steal(o); }
+  stable_array& operator=(const stable_array& o) {
+    if (this != &o) {
+      stable_array copy(o);
+      clear();
+      steal(copy);
+    }
+    return *this;
+  }
+  stable_array& operator=(stable_array&& o) noexcept {
+    if (this != &o) {
+      clear();
+      steal(o);
+    }
+    return *this;
+  }
+  ~stable_array() { clear(); }
+
+  std::uint32_t size() const { return size_; }
+  T& operator[](std::uint32_t i) { return at(i); }
+  const T& operator[](std::uint32_t i) const { return const_cast<stable_array*>(this)->at(i); }
+
+  template <class... Args>
+  T& emplace_back(Args&&... args) {
+    if (size_ == UINT32_MAX) throw std::length_error("nnrewrite: more than 2^32-1 elements");
+    const auto [k, offset] = locate(size_);
+    if (k == segments_.size()) {
+      segments_.reserve(k + 1);  // may throw: nothing is allocated yet
+      segments_.push_back(std::allocator<T>().allocate(capacity(k)));
+    }
+    T* p = ::new (static_cast<void*>(segments_[k] + offset)) T(std::forward<Args>(args)...);
+    ++size_;
+    return *p;
+  }
+
+  void clear() noexcept {
+    for (std::uint32_t i = size_; i > 0; --i) std::destroy_at(&at(i - 1));
+    size_ = 0;
+    for (std::size_t k = 0; k < segments_.size(); ++k) std::allocator<T>().deallocate(segments_[k], capacity(k));
+    segments_.clear();
+    segments_.shrink_to_fit();
+  }
+
+ private:
+  static std::size_t capacity(std::size_t k) { return std::size_t(1) << (k < growing ? k + first_log : last_log); }
+  static std::pair<std::size_t, std::size_t> locate(std::uint32_t i) {
+    if (i < growing_total) {
+      const std::uint32_t j = i + (std::uint32_t(1) << first_log);
+      const unsigned k = unsigned(std::bit_width(j)) - 1 - first_log;
+      return {k, j - (std::uint32_t(1) << (k + first_log))};
+    }
+    const std::uint32_t j = i - growing_total;
+    return {growing + (j >> last_log), j & ((std::uint32_t(1) << last_log) - 1)};
+  }
+  T& at(std::uint32_t i) {
+    const auto [k, offset] = locate(i);
+    return segments_[k][offset];
+  }
+  void steal(stable_array& o) noexcept {
+    segments_ = std::exchange(o.segments_, {});
+    size_ = std::exchange(o.size_, 0);
+  }
+
+  std::vector<T*> segments_;
+  std::uint32_t size_ = 0;
+};
+
+}  // namespace nnrewrite::detail
