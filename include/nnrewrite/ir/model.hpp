@@ -8,7 +8,9 @@
 #pragma once
 
 #include <boost/graph/graph_traits.hpp>
+#include <boost/graph/properties.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -419,6 +421,19 @@ void remove_in_edge_if(vertex v, Pred pred, graph& g) {
   g.remove_in_edge_if(v, pred);
 }
 
+// Boost's vertex_index map, so that Boost's algorithms run on model. Indices are
+// below index_bound(), which exceeds num_vertices() after erasures: size
+// per-vertex arrays by index_bound().
+struct vertex_index_map {
+  using key_type = vertex;
+  using value_type = std::size_t;
+  using reference = std::size_t;
+  using category = boost::readable_property_map_tag;
+};
+inline std::size_t get(vertex_index_map, vertex v) { return v.slot; }
+inline vertex_index_map get(boost::vertex_index_t, const graph&) { return {}; }
+inline std::size_t get(boost::vertex_index_t, const graph&, vertex v) { return v.slot; }
+
 // The first edge u -> v, if any. Declared last: from here on, `edge` in this
 // namespace names the function (hence graph::edge_descriptor for the type).
 inline std::pair<graph::edge_descriptor, bool> edge(vertex u, vertex v, const graph& g) {
@@ -450,6 +465,13 @@ class model : public storage::graph {
 };
 
 }  // namespace nnrewrite
+
+template <class G>
+  requires std::derived_from<G, nnrewrite::storage::graph>
+struct boost::property_map<G, boost::vertex_index_t> {
+  using type = nnrewrite::storage::vertex_index_map;
+  using const_type = nnrewrite::storage::vertex_index_map;
+};
 
 template <>
 struct std::hash<nnrewrite::storage::vertex> {
