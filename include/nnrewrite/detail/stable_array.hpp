@@ -47,8 +47,11 @@ class stable_array {
   ~stable_array() { clear(); }
 
   std::uint32_t size() const { return size_; }
-  T& operator[](std::uint32_t i) { return at(i); }
-  const T& operator[](std::uint32_t i) const { return const_cast<stable_array*>(this)->at(i); }
+  bool empty() const { return size_ == 0; }
+  T& operator[](std::size_t i) { return at(std::uint32_t(i)); }
+  const T& operator[](std::size_t i) const { return const_cast<stable_array*>(this)->at(std::uint32_t(i)); }
+  T& back() { return at(size_ - 1); }
+  const T& back() const { return const_cast<stable_array*>(this)->at(size_ - 1); }
 
   template <class... Args>
   T& emplace_back(Args&&... args) {
@@ -63,6 +66,16 @@ class stable_array {
     return *p;
   }
 
+  void push_back(T v) { emplace_back(std::move(v)); }
+  // Destroys the last element; its segment stays for the next one (a stack that
+  // grows and shrinks, like the rewriter's undo log, allocates once).
+  void pop_back() noexcept { std::destroy_at(&at(--size_)); }
+  // Destroys the elements from n on, keeping the segments.
+  void truncate(std::uint32_t n) noexcept {
+    while (size_ > n) pop_back();
+  }
+
+  // Destroys every element and frees the segments.
   void clear() noexcept {
     for (std::uint32_t i = size_; i > 0; --i) std::destroy_at(&at(i - 1));
     size_ = 0;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "nnrewrite/detail/per_vertex.hpp"
+#include "nnrewrite/detail/stable_array.hpp"
 #include "nnrewrite/error.hpp"
 #include "nnrewrite/ir/queries.hpp"
 #include "nnrewrite/ir/traits.hpp"
@@ -304,8 +305,8 @@ class rewriter {
   }
   // Forgets the undo log (the changes stay).
   void commit() {
-    undo_.clear();
-    payloads_.clear();
+    undo_.truncate(0);
+    payloads_.truncate(0);
   }
 
   // Physically removes erased nodes. Descriptors of other nodes may change for
@@ -502,8 +503,10 @@ class rewriter {
 
   G& g_;
   std::vector<rewrite_listener<V>*> listeners_;
-  std::vector<entry> undo_;
-  std::vector<payload> payloads_;
+  // Segmented stacks: a run's log of millions of records grows without ever
+  // being copied to a bigger buffer (a vector's doubling moved every payload).
+  detail::stable_array<entry> undo_;
+  detail::stable_array<payload> payloads_;
   detail::per_vertex<G, bool> erased_;
   std::vector<V> erased_list_;  // the same nodes, for flush
   name_index* shared_names_;         // the caller's, if given
