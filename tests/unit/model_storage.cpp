@@ -185,7 +185,7 @@ TEST_CASE("model: a copy keeps every descriptor, a node reference survives growt
   })");
   const V a = test::producer_of(g, "a");
   const node* bundle = &g[a];
-  for (int i = 0; i < 20000; ++i) named(g, "filler" + std::to_string(i));  // past the doubling segments
+  for (int i = 0; i < 20000; ++i) named(g, "filler" + std::to_string(i));  // many segments on
   CHECK(&g[a] == bundle);
   CHECK(g[a].op_type == "Relu");
   const model copy = g;

@@ -1,10 +1,12 @@
 // stable_array<T>: a growable array whose elements never move, so references
-// stay valid while it grows (as in a std::deque, but indexed by arithmetic).
-// Storage is a list of segments: 16, 32, ..., 8192 elements (so a small graph
-// allocates little), then 8192 each (so a large one wastes at most one
-// segment's tail, and growth never relocates or doubles the peak).
+// stay valid while it grows (as in a std::deque, but indexed by a shift and a
+// mask). Storage is a list of equal segments of about 32 KiB (a power of two
+// elements), each allocated when the first element lands in it and never
+// relocated: growth does not copy or double the peak, and the last segment's
+// tail is all it wastes.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -18,10 +20,8 @@ namespace nnrewrite::detail {
 
 template <class T>
 class stable_array {
-  static constexpr unsigned first_log = 4;   // the first segment holds 2^4 elements
-  static constexpr unsigned growing = 10;    // segments 0..9 double: 16 .. 8192
-  static constexpr unsigned last_log = first_log + growing - 1;  // then 2^13 each
-  static constexpr std::uint32_t growing_total = (std::uint32_t(1) << first_log) * ((1u << growing) - 1);
+  static constexpr unsigned segment_log = std::bit_width(std::max<std::size_t>(1, 32768 / sizeof(T))) - 1;
+  static constexpr std::uint32_t segment_size = std::uint32_t(1) << segment_log;
 
  public:
   stable_array() = default;
@@ -58,8 +58,13 @@ class stable_array {
     if (size_ == UINT32_MAX) throw std::length_error("nnrewrite: more than 2^32-1 elements");
     const auto [k, offset] = locate(size_);
     if (k == segments_.size()) {
-      segments_.reserve(k + 1);  // may throw: nothing is allocated yet
-      segments_.push_back(std::allocator<T>().allocate(capacity(k)));
+      segments_.push_back(nullptr);
+      try {
+        segments_.back() = std::allocator<T>().allocate(segment_size);
+      } catch (...) {
+        segments_.pop_back();
+        throw;
+      }
     }
     T* p = ::new (static_cast<void*>(segments_[k] + offset)) T(std::forward<Args>(args)...);
     ++size_;
@@ -79,22 +84,13 @@ class stable_array {
   void clear() noexcept {
     for (std::uint32_t i = size_; i > 0; --i) std::destroy_at(&at(i - 1));
     size_ = 0;
-    for (std::size_t k = 0; k < segments_.size(); ++k) std::allocator<T>().deallocate(segments_[k], capacity(k));
+    for (std::size_t k = 0; k < segments_.size(); ++k) std::allocator<T>().deallocate(segments_[k], segment_size);
     segments_.clear();
     segments_.shrink_to_fit();
   }
 
  private:
-  static std::size_t capacity(std::size_t k) { return std::size_t(1) << (k < growing ? k + first_log : last_log); }
-  static std::pair<std::size_t, std::size_t> locate(std::uint32_t i) {
-    if (i < growing_total) {
-      const std::uint32_t j = i + (std::uint32_t(1) << first_log);
-      const unsigned k = unsigned(std::bit_width(j)) - 1 - first_log;
-      return {k, j - (std::uint32_t(1) << (k + first_log))};
-    }
-    const std::uint32_t j = i - growing_total;
-    return {growing + (j >> last_log), j & ((std::uint32_t(1) << last_log) - 1)};
-  }
+  static std::pair<std::size_t, std::size_t> locate(std::uint32_t i) { return {i >> segment_log, i & (segment_size - 1)}; }
   T& at(std::uint32_t i) {
     const auto [k, offset] = locate(i);
     return segments_[k][offset];
