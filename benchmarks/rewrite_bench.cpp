@@ -47,7 +47,6 @@ namespace {
 using nnrewrite::model;
 using T = nnrewrite::ir_traits<model>;
 using V = nnrewrite::vertex_t<model>;
-using nnrewrite::tensor;
 using nnrewrite::value_info;
 
 using shapes::csr;
