@@ -8,12 +8,16 @@
 #include <boost/graph/topological_sort.hpp>
 
 #include <algorithm>
+#include <map>
+#include <sstream>
+#include <thread>
 #include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "helpers.hpp"
+#include "nnrewrite/detail/heap_optional.hpp"
 #include "nnrewrite/detail/stable_array.hpp"
 #include "nnrewrite/detail/use_list.hpp"
 #include "nnrewrite/ir/topological_order.hpp"
@@ -258,6 +262,99 @@ TEST_CASE("stable_array and use_list on their own", "[model][storage]") {
   copy.clear();
   copy.push_back({9, 9});
   CHECK(copy.begin()->edge == 9);
+}
+
+TEST_CASE("interned_string: one pointer, equal strings share it, reads as a std::string", "[model][storage]") {
+  STATIC_REQUIRE(sizeof(interned_string) == sizeof(void*));
+  const interned_string a = "MatMul";
+  const interned_string b = std::string("Mat") + "Mul";
+  const interned_string empty;
+  CHECK(a == b);
+  CHECK(a.data() == b.data());  // the same pooled string
+  CHECK(a == "MatMul");
+  CHECK(a == std::string("MatMul"));
+  CHECK(a == std::string_view("MatMul"));
+  CHECK("MatMul" == a);
+  CHECK(a != "Mul");
+  CHECK(empty.empty());
+  CHECK(empty == "");
+  CHECK(interned_string("") == empty);
+  CHECK(interned_string("Add") < a);
+  const std::string& as_string = a;  // the compatibility path for code written against std::string
+  CHECK(as_string == "MatMul");
+  CHECK(a + "_0" == "MatMul_0");
+  CHECK("op " + a == "op MatMul");
+  std::ostringstream os;
+  os << a;
+  CHECK(os.str() == "MatMul");
+  // Heterogeneous lookup in the maps the passes key by std::string.
+  std::map<std::string, int, std::less<>> sizes{{"batch", 4}};
+  const dim d("batch");
+  CHECK(sizes.find(d.param)->second == 4);
+
+  // Threads interning the same strings get the same pointers.
+  std::vector<const char*> seen(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < seen.size(); ++t)
+    threads.emplace_back([&seen, t] {
+      for (int i = 0; i < 2000; ++i) (void)interned_string("op" + std::to_string(i));
+      seen[t] = interned_string("op1999").data();
+    });
+  for (auto& t : threads) t.join();
+  CHECK(std::all_of(seen.begin(), seen.end(), [&](const char* p) { return p == seen[0]; }));
+}
+
+TEST_CASE("heap_optional: std::optional's interface, one pointer when empty", "[model][storage]") {
+  using nnrewrite::detail::heap_optional;
+  STATIC_REQUIRE(sizeof(heap_optional<tensor>) == sizeof(void*));
+  heap_optional<std::string> a;
+  CHECK(!a);
+  CHECK(a == std::nullopt);
+  CHECK_THROWS_AS(a.value(), std::bad_optional_access);
+  a = std::string("x");
+  const std::string* held = &*a;
+  a = std::string("y");  // reuses the held object
+  CHECK(&*a == held);
+  CHECK(*a == "y");
+  heap_optional<std::string> b = a;  // deep copy
+  CHECK(b == a);
+  CHECK(&*b != &*a);
+  *b = "z";
+  CHECK(*a == "y");
+  heap_optional<std::string> c = std::move(b);
+  CHECK(c->size() == 1);
+  CHECK(!b);  // NOLINT(bugprone-use-after-move): specified (the pointer moved)
+  c.reset();
+  CHECK(!c.has_value());
+  CHECK(c.emplace(3, 'q') == "qqq");
+  c = std::nullopt;
+  CHECK(!c);
+}
+
+TEST_CASE("model: a node keeps one result inline and its bundle fields read as before", "[model][storage]") {
+  model g;
+  auto x = T::add_input(g, value_info("x", element_type::float32, dims{dim("batch"), 8}));
+  auto m = T::add_op(g, "MultiThreshold", "qonnx.custom_op.general", "mt", {}, {value_info("y"), value_info("z")});
+  T::connect(g, x, 0, m, 0);
+  CHECK(g[m].op_type == "MultiThreshold");
+  CHECK(T::op_type(g, m) == "MultiThreshold");
+  CHECK(T::domain(g, m) == "qonnx.custom_op.general");
+  CHECK(g[x].outputs.size() == 1);
+  CHECK(g[m].outputs.size() == 2);  // a second result spills to the heap
+  CHECK(T::value(g, m, 1).name == "z");
+  CHECK(T::value(g, x, 0).shape->at(0).param == "batch");
+  CHECK(!g[m].value);  // ops hold no tensor
+  auto k = T::add_constant(g, value_info("k"), tensor(element_type::float32, {2}, std::vector<float>{1, 2}));
+  REQUIRE(T::constant_value(g, k) != nullptr);
+  CHECK(T::constant_value(g, k)->values<float>()[1] == 2);
+  g[m].op_type = "Mul";
+  g[m].domain = "";
+  CHECK(T::op_type(g, m) == "Mul");
+  CHECK(T::domain(g, m).empty());
+  const model copy = g;
+  CHECK(copy[m].op_type == "Mul");
+  CHECK(copy[k].value->values<float>()[0] == 1);
+  CHECK(&*copy[k].value != &*g[k].value);
 }
 
 }  // namespace model_storage_test

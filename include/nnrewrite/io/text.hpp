@@ -76,8 +76,8 @@ inline std::string dims_text(const dims& d) {
     else {
       // Bare only where the parser reads a bare dimension: a letter or '_' first.
       const char first = d[i].param[0];
-      const bool bare = (std::isalpha(static_cast<unsigned char>(first)) || first == '_') && is_bare(d[i].param);
-      r += bare ? d[i].param : quote(d[i].param);
+      const bool bare = (std::isalpha(static_cast<unsigned char>(first)) || first == '_') && is_bare(d[i].param.view());
+      r += bare ? d[i].param.str() : quote(d[i].param.view());
     }
   }
   return r + "]";

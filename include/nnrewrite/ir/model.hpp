@@ -7,6 +7,7 @@
 // one use of one value and carries (out_port, in_port).
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <boost/graph/graph_traits.hpp>
 #include <boost/graph/properties.hpp>
 
@@ -21,9 +22,11 @@
 #include <utility>
 #include <vector>
 
+#include "nnrewrite/detail/heap_optional.hpp"
 #include "nnrewrite/detail/stable_array.hpp"
 #include "nnrewrite/detail/use_list.hpp"
 #include "nnrewrite/ir/attribute.hpp"
+#include "nnrewrite/ir/interned_string.hpp"
 #include "nnrewrite/ir/tensor.hpp"
 #include "nnrewrite/ir/value_info.hpp"
 
@@ -38,14 +41,20 @@ inline constexpr std::string_view to_string(node_kind k) {
 
 // Vertex bundle of the default graph. Any Boost graph whose bundles are `node` and
 // `port_edge` gets ir_traits for free.
+//
+// Laid out for graphs of millions of nodes: op type and domain are interned (one
+// pointer each), the first result's description lives inside the node (almost
+// every node has exactly one), and a constant's tensor sits behind one pointer
+// that ops leave null. Each field still reads like the std::string, std::vector
+// or std::optional it replaces.
 struct node {
   node_kind kind = node_kind::op;
-  std::string name;     // node name (ops); graph output name (outputs)
-  std::string op_type;  // ops only
-  std::string domain;   // "" is the default ONNX domain
+  std::string name;         // node name (ops); graph output name (outputs)
+  interned_string op_type;  // ops only
+  interned_string domain;   // "" is the default ONNX domain
   attribute_map attributes;
-  std::vector<value_info> outputs;  // one per produced value (inputs, constants: exactly one)
-  std::optional<tensor> value;      // constants only (ops carry no tensor: no allocation per op)
+  boost::container::small_vector<value_info, 1> outputs;  // one per produced value (inputs, constants: exactly one)
+  detail::heap_optional<tensor> value;                    // constants only
   std::string doc_string;
 };
 

@@ -93,8 +93,8 @@ struct default_ir_traits {
   // ---- node queries
   static node_kind kind(const G& g, vertex v) { return g[v].kind; }
   static std::string_view name(const G& g, vertex v) { return g[v].name; }
-  static std::string_view op_type(const G& g, vertex v) { return g[v].op_type; }
-  static std::string_view domain(const G& g, vertex v) { return g[v].domain; }
+  static std::string_view op_type(const G& g, vertex v) { return g[v].op_type.view(); }
+  static std::string_view domain(const G& g, vertex v) { return g[v].domain.view(); }
   static const attribute_map& attributes(const G& g, vertex v) { return g[v].attributes; }
   static const tensor* constant_value(const G& g, vertex v) {
     return g[v].kind == node_kind::constant && g[v].value ? &*g[v].value : nullptr;
@@ -161,11 +161,11 @@ struct default_ir_traits {
                        attribute_map attrs, std::vector<value_info> outputs) {
     node n;
     n.kind = node_kind::op;
-    n.op_type = std::string(op_type);
-    n.domain = std::string(domain);
+    n.op_type = op_type;
+    n.domain = domain;
     n.name = std::move(name);
     n.attributes = std::move(attrs);
-    n.outputs = std::move(outputs);
+    n.outputs.assign(std::make_move_iterator(outputs.begin()), std::make_move_iterator(outputs.end()));
     return add_vertex(std::move(n), g);
   }
   // The value's element type and shape are taken from the tensor.

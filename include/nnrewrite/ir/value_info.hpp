@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nnrewrite/ir/data_type.hpp"
+#include "nnrewrite/ir/interned_string.hpp"
 #include "nnrewrite/ir/tensor.hpp"
 
 namespace nnrewrite {
@@ -15,11 +16,11 @@ namespace nnrewrite {
 // One dimension: a known size, a symbolic name (ONNX dim_param, e.g. "batch"), or unknown.
 struct dim {
   std::int64_t size = -1;  // >= 0 when known
-  std::string param;       // symbolic name when size is unknown; may be empty
+  interned_string param;   // symbolic name when size is unknown; may be empty
 
   dim() = default;
   dim(std::int64_t s) : size(s) {}  // NOLINT: a number is a known dim
-  explicit dim(std::string p) : param(std::move(p)) {}
+  explicit dim(std::string_view p) : param(p) {}
   bool known() const { return size >= 0; }
   friend bool operator==(const dim&, const dim&) = default;
 };
@@ -33,7 +34,7 @@ inline std::string to_string(const dims& d) {
   std::string r = "[";
   for (std::size_t i = 0; i < d.size(); ++i) {
     if (i) r += ',';
-    r += d[i].known() ? std::to_string(d[i].size) : d[i].param.empty() ? "?" : d[i].param;
+    r += d[i].known() ? std::to_string(d[i].size) : d[i].param.empty() ? "?" : d[i].param.str();
   }
   return r + "]";
 }

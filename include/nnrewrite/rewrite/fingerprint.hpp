@@ -119,7 +119,7 @@ class graph_fingerprint {
     h = detail::mix(h, std::uint64_t(info.elem));
     h = detail::mix(h, info.shape ? info.shape->size() + 1 : 0);
     if (info.shape)
-      for (const dim& d : *info.shape) h = d.known() ? detail::mix(h, std::uint64_t(d.size)) : detail::mix(h, d.param);
+      for (const dim& d : *info.shape) h = d.known() ? detail::mix(h, std::uint64_t(d.size)) : detail::mix(h, d.param.view());
     if (info.dtype) {
       const data_type& t = *info.dtype;
       h = detail::mix(h, std::uint64_t(t.type_kind()) << 48 | std::uint64_t(t.bitwidth()) << 16 |
