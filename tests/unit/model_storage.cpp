@@ -247,6 +247,20 @@ TEST_CASE("stable_array and use_list on their own", "[model][storage]") {
   CHECK(b.size() == 0);  // NOLINT(bugprone-use-after-move): specified
   CHECK(c[12345] == "12345");
 
+  // Past the doubling segments (16 ... 65,536 elements: 131,056 in all) into the
+  // equal ones, and back down across the boundary.
+  nnrewrite::detail::stable_array<std::uint32_t> big;
+  std::vector<const std::uint32_t*> where;
+  for (std::uint32_t i = 0; i < 300000; ++i) where.push_back(&big.emplace_back(i * 3));
+  bool all = true;
+  for (std::uint32_t i = 0; i < 300000; ++i) all = all && big[i] == i * 3 && &big[i] == where[i];
+  CHECK(all);
+  big.truncate(131000);
+  CHECK(big.back() == 130999 * 3);
+  big.push_back(7);
+  CHECK(&big[131000] == where[131000]);  // the segment stayed
+  CHECK(big[131000] == 7);
+
   nnrewrite::detail::use_list l;
   for (std::uint32_t i = 0; i < 5; ++i) l.push_back({i, 10 + i});  // past the two inline entries
   l.erase_edge(1);
