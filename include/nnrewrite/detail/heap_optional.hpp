@@ -1,11 +1,14 @@
 // heap_optional<T>: std::optional's interface with the value on the heap, so that
 // an empty one is a single null pointer. For members that most objects leave empty
-// (a node's constant tensor: only constants hold one).
+// (a node's constant tensor: only constants hold one). heap_string: the same for a
+// string that is usually empty (a node's doc string), read as a std::string.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <utility>
 
 namespace nnrewrite::detail {
@@ -56,6 +59,37 @@ class heap_optional {
 
  private:
   std::unique_ptr<T> p_;
+};
+
+class heap_string {
+ public:
+  heap_string() = default;
+  heap_string(std::string s) { assign(std::move(s)); }              // NOLINT: reads like a string
+  heap_string(std::string_view s) { assign(std::string(s)); }       // NOLINT
+  heap_string(const char* s) { assign(std::string(s)); }            // NOLINT
+
+  const std::string& str() const { return s_ ? *s_ : empty_string(); }
+  operator const std::string&() const { return str(); }  // NOLINT: the compatibility path
+  std::string_view view() const { return str(); }
+  bool empty() const { return !s_; }
+  std::size_t size() const { return str().size(); }
+  const char* c_str() const { return str().c_str(); }
+
+  friend bool operator==(const heap_string& a, const heap_string& b) { return a.str() == b.str(); }
+  friend bool operator==(const heap_string& a, std::string_view b) { return a.view() == b; }
+  friend bool operator==(const heap_string& a, const char* b) { return a.view() == b; }
+  friend bool operator==(const heap_string& a, const std::string& b) { return a.str() == b; }
+
+ private:
+  void assign(std::string s) {
+    if (s.empty()) s_.reset();
+    else s_ = std::move(s);
+  }
+  static const std::string& empty_string() {
+    static const std::string e;
+    return e;
+  }
+  heap_optional<std::string> s_;  // empty strings are not held
 };
 
 }  // namespace nnrewrite::detail

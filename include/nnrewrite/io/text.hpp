@@ -268,7 +268,8 @@ void write_text(std::ostream& os, const G& g, const text_options& opt = {}) {
       os << "}";
     }
     if constexpr (requires { g[v].doc_string; }) {
-      if (!g[v].doc_string.empty()) os << " doc " << quote(g[v].doc_string);
+      const std::string& doc = g[v].doc_string;  // a std::string, or reads as one
+      if (!doc.empty()) os << " doc " << quote(doc);
     }
     const int n = T::num_outputs(g, v);
     for (int p = 0; p < n; ++p) os << (p ? ", " : " -> ") << value_decl_text(T::value(g, v, p));

@@ -1,9 +1,10 @@
 // Typed node attributes (ONNX's INT, FLOAT, STRING, INTS, FLOATS, STRINGS, TENSOR).
 #pragma once
 
-#include <cstdint>
+#include <boost/container/flat_map.hpp>
+
 #include <cmath>
-#include <map>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -19,8 +20,10 @@ namespace nnrewrite {
 using attribute = std::variant<std::int64_t, double, std::string, std::vector<std::int64_t>,
                                std::vector<double>, std::vector<std::string>, tensor>;
 
-// Ordered by name so that printing is deterministic.
-using attribute_map = std::map<std::string, attribute, std::less<>>;
+// Ordered by name so that printing is deterministic. A flat map: a node's few
+// attributes sit in one array (24 bytes when empty, where std::map took 48 and
+// an allocation per attribute). Like a vector, inserting may move the others.
+using attribute_map = boost::container::flat_map<std::string, attribute, std::less<>>;
 
 inline constexpr std::string_view attribute_kind_name(const attribute& a) {
   constexpr std::string_view names[] = {"int", "float", "string", "ints", "floats", "strings", "tensor"};

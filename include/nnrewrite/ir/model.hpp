@@ -44,9 +44,10 @@ inline constexpr std::string_view to_string(node_kind k) {
 //
 // Laid out for graphs of millions of nodes: op type and domain are interned (one
 // pointer each), the first result's description lives inside the node (almost
-// every node has exactly one), and a constant's tensor sits behind one pointer
-// that ops leave null. Each field still reads like the std::string, std::vector
-// or std::optional it replaces.
+// every node has exactly one), a constant's tensor and a doc string sit behind
+// one pointer each that most nodes leave null, and attributes are a flat map.
+// Each field still reads like the std::string, std::vector, std::optional or
+// std::map it replaces.
 struct node {
   node_kind kind = node_kind::op;
   std::string name;         // node name (ops); graph output name (outputs)
@@ -55,7 +56,7 @@ struct node {
   attribute_map attributes;
   boost::container::small_vector<value_info, 1> outputs;  // one per produced value (inputs, constants: exactly one)
   detail::heap_optional<tensor> value;                    // constants only
-  std::string doc_string;
+  detail::heap_string doc_string;
 };
 
 struct port_edge {

@@ -124,7 +124,7 @@ onnx::ModelProto export_model(const G& g) {
     n.set_op_type(std::string(T::op_type(g, v)));
     n.set_domain(std::string(T::domain(g, v)));
     if (!n.domain().empty() && n.domain() != "ai.onnx") used_domains.insert(n.domain());
-    if constexpr (requires { g[v].doc_string; }) n.set_doc_string(g[v].doc_string);
+    if constexpr (requires { g[v].doc_string; }) n.set_doc_string(static_cast<const std::string&>(g[v].doc_string));
     for (const auto& o : operands(g, v)) n.add_input(o ? T::value(g, o->node, o->port).name : std::string());
     if constexpr (requires { g.info; })
       for (const auto& d : g.info.dangling_operands) {
