@@ -28,7 +28,7 @@ class interned_string {
   interned_string(const char* s) : p_(intern(s)) {}         // NOLINT
 
   const std::string& str() const { return p_ ? *p_ : empty_string(); }
-  std::string_view view() const { return str(); }
+  std::string_view view() const { return p_ ? std::string_view(*p_) : std::string_view(); }
   operator const std::string&() const { return str(); }  // NOLINT: the compatibility path
   const char* c_str() const { return str().c_str(); }
   const char* data() const { return str().data(); }
