@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -74,9 +75,10 @@ class threshold_matrix {
 
   friend bool operator==(const threshold_matrix&, const threshold_matrix&) = default;
 
+  // Converted straight into e's storage: no float64 copy to cast from (two large
+  // blocks per rewrite where one will do; malloc's time grows with the heap).
   tensor to_tensor(element_type e = element_type::float32) const {
-    tensor t(element_type::float64, shape_t{rows_, steps_}, values_);
-    return e == element_type::float64 ? t : t.cast(e);
+    return tensor(e, shape_t{rows_, steps_}, std::span<const double>(values_));
   }
 
  private:

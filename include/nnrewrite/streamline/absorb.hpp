@@ -54,7 +54,7 @@ match_result absorb_into_thresholds(vertex_t<G> mt, rewriter<G>& rw, std::string
     if (!ch.known()) return failure("the channel count is unknown");
     if (t.rows() != 1 && t.rows() != ch.size) return failure("the thresholds have neither one row nor one per channel");
     a = per_channel(m->constant(), *rank, axis, ch.size);
-    t = t.broadcast_to(ch.size);
+    if (t.shared()) t = t.broadcast_to(ch.size);  // else one row per channel already
   }
   for (double e : a)
     if (const char* bad = check(e)) return failure(bad);
