@@ -13,8 +13,22 @@
 //
 // Each iteration copies or builds a fresh graph (not timed) and streamlines it.
 // Counters: nodes (all vertices before), ns_per_node, peak_B_per_node (live heap
-// while building and streamlining, per node; the graph included).
+// while building and streamlining, per node, the graph included; measured in the
+// warm-up run, below), faults_per_node
+// (minor page faults during the timed call, per node).
+//
+// Every size runs on a warm heap. Small sizes repeat hundreds of times, so their
+// memory comes back from malloc's free lists; the largest run once, and used to
+// take every page fresh from the kernel (a first-touch fault costs ~7 us on this
+// VM: a quarter of the time at 1M vertices). The MLP benchmarks therefore do one
+// untimed run first, and glibc keeps what is freed (mallopt below), so that the
+// fitted exponent compares like with like. The cold cost, every page new, is what
+// a command-line run pays: benchmarks/cold_scale.sh measures it, one process per size.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#if __has_include(<malloc.h>)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -31,6 +45,22 @@ namespace {
 using namespace nnrewrite;
 using T = ir_traits<model>;
 using V = vertex_t<model>;
+
+// glibc: freed memory stays with the process (no trimming of the heap's top, no
+// separate mappings for large blocks), so a second run reuses its pages.
+[[maybe_unused]] const bool heap_kept = [] {
+#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_MAX)
+  return mallopt(M_TRIM_THRESHOLD, 0x7fffffff) == 1 && mallopt(M_MMAP_MAX, 0) == 1;
+#else
+  return false;
+#endif
+}();
+
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
 
 void BM_streamline_tfc(benchmark::State& state) {
   const heap::uncounted time_only;  // no heap counters here: they would be timed too
@@ -60,19 +90,29 @@ void streamline_mlp(benchmark::State& state, bool residual, Run run, Expected ex
   const int blocks = int(state.range(0));
   std::size_t nodes = 0, peak = 0;
   double seconds = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
+  long faults = 0;
+  {  // The warm-up run (see the top of the file) measures the heap's peak.
     const std::size_t base = heap::live;
     heap::peak = base;
     model g = bench::mlp_builder(blocks, residual).take();
+    benchmark::DoNotOptimize(run(g));
+    peak = heap::peak - base;
+  }
+  // The timed runs count nothing: the counter reads each block's size when it is
+  // freed, a cache miss per free on a large heap, and would be timed with the rules.
+  const heap::uncounted time_only;
+  for (auto _ : state) {
+    state.PauseTiming();
+    model g = bench::mlp_builder(blocks, residual).take();
     nodes = num_vertices(g);
     state.ResumeTiming();
+    const long faults_before = minor_faults();
     const auto t0 = std::chrono::steady_clock::now();
     auto r = run(g);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    faults += minor_faults() - faults_before;
     benchmark::DoNotOptimize(r);
     state.PauseTiming();
-    peak = heap::peak - base;
     std::size_t ops = 0;
     for (auto [it, end] = vertices(g); it != end; ++it) ops += T::kind(g, *it) == node_kind::op;
     if (!r.converged || ops != expected(blocks)) state.SkipWithError("the MLP did not streamline to MatMul -> MultiThreshold blocks");
@@ -81,6 +121,7 @@ void streamline_mlp(benchmark::State& state, bool residual, Run run, Expected ex
   state.counters["nodes"] = double(nodes);
   state.counters["ns_per_node"] = seconds * 1e9 / (double(nodes) * double(state.iterations()));
   state.counters["peak_B_per_node"] = double(peak) / double(nodes);
+  state.counters["faults_per_node"] = double(faults) / (double(nodes) * double(state.iterations()));
 }
 
 std::size_t plain_ops(int blocks) { return std::size_t(2 * blocks + 2); }

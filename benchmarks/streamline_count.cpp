@@ -10,6 +10,12 @@
 //   streamline_count residual N  its residual version (pairs of blocks with skips)
 //   streamline_count build       building the preset's rule sets
 //   streamline_count plus ...    the same with streamline_plus()'s pipeline
+//
+// It also prints the call's wall time and minor page faults (meaningless under
+// valgrind): benchmarks/cold_scale.sh runs it once per size, in a fresh process.
+#include <sys/resource.h>
+
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +30,12 @@
 #include "mlp.hpp"
 #include "nnrewrite/onnx.hpp"
 #include "nnrewrite/streamline/streamline.hpp"
+
+static long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
 
 int main(int argc, char** argv) {
   using namespace nnrewrite;
@@ -52,10 +64,14 @@ int main(int argc, char** argv) {
   }
   const std::size_t before = num_vertices(g);
   const streamline::streamline_pipeline<model> pipeline({}, preset);
+  const long faults_before = minor_faults();
+  const auto t0 = std::chrono::steady_clock::now();
   CALLGRIND_TOGGLE_COLLECT;
   const auto r = pipeline.run(g);
   CALLGRIND_TOGGLE_COLLECT;
-  std::printf("%s: %zu vertices -> %zu, %zu rewrites, %s\n", what.c_str(), before, num_vertices(g), r.rewrites,
-              r.converged ? "converged" : "not converged");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const long faults = minor_faults() - faults_before;
+  std::printf("%s: %zu vertices -> %zu, %zu rewrites, %s; %.6f s, %ld minor faults\n", what.c_str(), before,
+              num_vertices(g), r.rewrites, r.converged ? "converged" : "not converged", seconds, faults);
   return r.converged ? 0 : 1;
 }
