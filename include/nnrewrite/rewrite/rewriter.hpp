@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "nnrewrite/detail/per_vertex.hpp"
 #include "nnrewrite/detail/stable_array.hpp"
 #include "nnrewrite/error.hpp"
@@ -201,8 +203,8 @@ class rewriter {
   // unannotated, i.e. FLOAT32) — for a rule whose new values leave the old type.
   value replace_constant_operand(V user, int in_port, tensor t, std::optional<data_type> dtype) {
     const value c = replace_constant_operand(user, in_port, std::move(t));
-    value_info info = T::value(g_, c.node, c.port);
-    if (!(info.dtype == dtype)) {
+    if (!(T::value(g_, c.node, c.port).dtype == dtype)) {
+      value_info info = T::value(g_, c.node, c.port);
       info.dtype = dtype;
       set_value_info(c.node, c.port, std::move(info));
     }
@@ -214,7 +216,7 @@ class rewriter {
     if (erased_.contains(v)) return;
     if (out_degree(v, g_) != 0)
       throw graph_error(describe(g_, v), "cannot be erased: its results still have " + std::to_string(out_degree(v, g_)) + " uses");
-    std::vector<std::pair<int, value>> ops;
+    boost::container::small_vector<std::pair<int, value>, 4> ops;  // no allocation per erased node
     for (auto [it, end] = in_edges(v, g_); it != end; ++it) {
       port_pair p = T::ports(g_, *it);
       ops.emplace_back(p.in_port, value{source(*it, g_), p.out_port});
@@ -255,10 +257,17 @@ class rewriter {
     if (!T::constant_value(g_, v)) throw graph_error(describe(g_, v), "is not a constant");
     value_info old_info = T::value(g_, v, 0);
     tensor old = exchange_constant_value(g_, v, std::move(t));
-    value_info info = old_info;
-    info.elem = T::constant_value(g_, v)->type();
-    info.shape = to_dims(T::constant_value(g_, v)->shape());
-    T::set_value(g_, v, 0, info);
+    // The handle, not a reference through it: an IR may hand out a tensor it
+    // converted for the call (its lifetime is the handle's).
+    const auto now = T::constant_value(g_, v);
+    // The description follows the tensor (usually it already matches: a rule
+    // rewrites values, not their element type or shape).
+    if (old_info.elem != now->type() || !same_shape(old_info.shape, now->shape())) {
+      value_info info = old_info;
+      info.elem = now->type();
+      info.shape = to_dims(now->shape());
+      T::set_value(g_, v, 0, std::move(info));
+    }
     log({undo_op::constant, v}, constant_undo{std::move(old), std::move(old_info)});
     notify_modified(v);
     notify_value_changed(v);
@@ -483,6 +492,11 @@ class rewriter {
         return;
       }
     }
+  }
+
+  // Whether d is exactly to_dims(s).
+  static bool same_shape(const std::optional<dims>& d, const shape_t& s) {
+    return d && std::equal(d->begin(), d->end(), s.begin(), s.end(), [](const dim& a, std::int64_t b) { return a == dim(b); });
   }
 
   // Undoing a creation: the node is new, so nothing else refers to it.

@@ -44,10 +44,11 @@ template <ir_graph G>
 const char* fork_copy_blocker(const G& g, vertex_t<G> v) {
   using T = ir_traits<G>;
   if (T::num_outputs(g, v) != 1) return "has more than one result";
-  const auto us = uses(g, value_ref<vertex_t<G>>{v, 0});
-  if (us.size() < 2) return "not a fork (its result has one use)";
-  for (const auto& u : us)
-    if (T::kind(g, u.node) == node_kind::output) return "its result is a graph output (a copy could not take the name)";
+  // Read off the edges (every one is a use of the one result): no list of uses is
+  // built for each op this is asked about.
+  if (out_degree(v, g) < 2) return "not a fork (its result has one use)";
+  for (auto [it, end] = out_edges(v, g); it != end; ++it)
+    if (T::kind(g, edge_target(*it, g)) == node_kind::output) return "its result is a graph output (a copy could not take the name)";
   if (is_join(g, v)) return "it is a join (its copies would fork its operands instead)";
   return nullptr;
 }
