@@ -14,8 +14,8 @@
 // Each iteration copies or builds a fresh graph (not timed) and streamlines it.
 // Counters: nodes (all vertices before), ns_per_node, peak_B_per_node (live heap
 // while building and streamlining, per node, the graph included; measured in the
-// warm-up run, below), faults_per_node
-// (minor page faults during the timed call, per node).
+// warm-up run, below), faults_per_node (minor page faults during the timed call,
+// per node).
 //
 // Every size runs on a warm heap. Small sizes repeat hundreds of times, so their
 // memory comes back from malloc's free lists; the largest run once, and used to
