@@ -11,7 +11,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <variant>
@@ -91,8 +93,11 @@ class rewriter {
   // Names given to new nodes and values are hints: one already in use gets a
   // suffix, an empty value name becomes a fresh one after the op type. So a
   // pattern applied at two sites never makes two values of the same name.
-  V create_op(std::string_view op, std::string_view domain, const std::vector<std::optional<value>>& operands,
-              std::vector<value_info> results, attribute_map attrs = {}, std::string name = {}) {
+  // Operands come as a span (a vector converts) or a braced list, so `{x, k}`
+  // costs no heap block.
+  using operand_list = std::span<const std::optional<value>>;
+  V create_op(std::string_view op, std::string_view domain, operand_list operands, std::vector<value_info> results,
+              attribute_map attrs = {}, std::string name = {}) {
     for (auto& r : results) r.name = fresh_name(r.name.empty() ? op : std::string_view(r.name));
     if (!name.empty()) name = fresh_name(name);
     V v = T::add_op(g_, op, domain, std::move(name), std::move(attrs), std::move(results));
@@ -101,6 +106,11 @@ class rewriter {
       if (operands[i]) connect(operands[i]->node, operands[i]->port, v, static_cast<int>(i));
     notify_created(v);
     return v;
+  }
+  V create_op(std::string_view op, std::string_view domain, std::initializer_list<std::optional<value>> operands,
+              std::vector<value_info> results, attribute_map attrs = {}, std::string name = {}) {
+    return create_op(op, domain, operand_list(operands.begin(), operands.size()), std::move(results), std::move(attrs),
+                     std::move(name));
   }
 
   V create_constant(value_info info, tensor t) {
@@ -118,11 +128,15 @@ class rewriter {
   }
   // A new single-result op. `result` describes its value (shape, types); its name is
   // a hint, and left empty the value is named after the op type.
-  value op(std::string_view type, const std::vector<std::optional<value>>& operands, value_info result,
-           attribute_map attrs = {}, std::string_view domain = {}) {
+  value op(std::string_view type, operand_list operands, value_info result, attribute_map attrs = {},
+           std::string_view domain = {}) {
     std::vector<value_info> results;  // not {std::move(result)}: an initializer list copies
     results.push_back(std::move(result));
     return {create_op(type, domain, operands, std::move(results), std::move(attrs)), 0};
+  }
+  value op(std::string_view type, std::initializer_list<std::optional<value>> operands, value_info result,
+           attribute_map attrs = {}, std::string_view domain = {}) {
+    return op(type, operand_list(operands.begin(), operands.size()), std::move(result), std::move(attrs), domain);
   }
   // op(x, c) with c a new constant holding `c` (named after the result): the
   // "Mul by a scale" / "Add a bias" step most rules end with.
