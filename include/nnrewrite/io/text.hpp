@@ -86,7 +86,7 @@ inline std::string dims_text(const dims& d) {
 inline std::string annotations_text(const value_info& v) {
   std::string r;
   if (v.dtype) r += " !" + v.dtype->name();
-  if (!v.layout.empty()) r += " @" + name_token(v.layout);
+  if (!v.layout.empty()) r += " @" + name_token(v.layout.view());
   return r;
 }
 

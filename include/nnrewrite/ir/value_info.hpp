@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "nnrewrite/ir/data_type.hpp"
 #include "nnrewrite/ir/interned_string.hpp"
 #include "nnrewrite/ir/tensor.hpp"
@@ -25,7 +27,9 @@ struct dim {
   friend bool operator==(const dim&, const dim&) = default;
 };
 
-using dims = std::vector<dim>;
+// Inline up to rank 4 (NCHW): a shape is copied with every value_info, and a
+// heap block per copy made malloc the largest cost of rewriting a big graph.
+using dims = boost::container::small_vector<dim, 4>;
 
 inline dims to_dims(const shape_t& s) { return dims(s.begin(), s.end()); }
 
@@ -53,14 +57,14 @@ inline std::optional<shape_t> known_shape(const std::optional<dims>& d) {
 struct value_info {
   value_info() = default;
   explicit value_info(std::string n, element_type e = element_type::float32, std::optional<dims> s = std::nullopt,
-                      std::optional<data_type> dt = std::nullopt, std::string l = {})
-      : name(std::move(n)), elem(e), shape(std::move(s)), dtype(dt), layout(std::move(l)) {}
+                      std::optional<data_type> dt = std::nullopt, interned_string l = {})
+      : name(std::move(n)), elem(e), shape(std::move(s)), dtype(dt), layout(l) {}
 
   std::string name;
   element_type elem = element_type::float32;  // what the container holds (ONNX elem_type)
   std::optional<dims> shape;                   // nullopt: not even the rank is known
   std::optional<data_type> dtype;              // QONNX annotation; nullopt: unannotated
-  std::string layout;                          // e.g. "NCHW", "NC"; empty: unknown
+  interned_string layout;                      // e.g. "NCHW", "NC"; empty: unknown (a few per model: pooled)
 
   // Unannotated tensors are FLOAT32 (QONNX convention).
   data_type qonnx_type() const { return dtype.value_or(data_type::float32()); }

@@ -125,7 +125,7 @@ class graph_fingerprint {
       h = detail::mix(h, std::uint64_t(t.type_kind()) << 48 | std::uint64_t(t.bitwidth()) << 16 |
                              std::uint64_t(t.int_bits()) << 1 | std::uint64_t(t.is_signed()));
     }
-    return detail::mix(h, info.layout);
+    return detail::mix(h, info.layout.view());
   }
 
   std::uint64_t local_hash(V v) const {

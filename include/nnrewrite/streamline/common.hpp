@@ -206,8 +206,11 @@ inline value_info transposed(const value_info& v, const std::vector<std::int64_t
     for (std::size_t i = 0; i < perm.size(); ++i) s[i] = (*v.shape)[std::size_t(perm[i])];
     r.shape = std::move(s);
   }
-  if (v.layout.size() == perm.size())
-    for (std::size_t i = 0; i < perm.size(); ++i) r.layout += v.layout[std::size_t(perm[i])];
+  if (v.layout.size() == perm.size()) {
+    std::string l;
+    for (std::size_t i = 0; i < perm.size(); ++i) l += v.layout[std::size_t(perm[i])];
+    r.layout = l;
+  }
   return r;
 }
 inline value_info untransposed(const value_info& v, const std::vector<std::int64_t>& perm, std::string_view suffix) {
