@@ -23,6 +23,15 @@ struct dim {
   dim() = default;
   dim(std::int64_t s) : size(s) {}  // NOLINT: a number is a known dim
   explicit dim(std::string_view p) : param(p) {}
+  // Copied member by member, on purpose: a trivially copyable dim makes
+  // small_vector move inline shapes with memmove, and g++ 12 at -O2 then warns
+  // (-Wstringop-overread, a false positive) in every file that moves a shape.
+  dim(const dim& o) noexcept : size(o.size), param(o.param) {}
+  dim& operator=(const dim& o) noexcept {
+    size = o.size;
+    param = o.param;
+    return *this;
+  }
   bool known() const { return size >= 0; }
   friend bool operator==(const dim&, const dim&) = default;
 };
